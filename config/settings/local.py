@@ -1,0 +1,8 @@
+"""The quickstart: `make demo` on an embedded SQLite file, tasks in-process unless a broker is set."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Only for the local quickstart; production.py refuses to start without DJANGO_SECRET_KEY.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="local-only-insecure-key-do-not-use-in-production")

@@ -1,0 +1,1 @@
+"""HQ admin: CSV imports (upload, result, bad-row report). Filled in by the imports work."""

@@ -1,0 +1,32 @@
+"""Member list filters, shared by the API and the store portal."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import Member, Source, Tag, User
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("姓名或手机尾号"))
+    guide = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label=_("导购"))
+    tag = django_filters.ModelChoiceFilter(
+        queryset=Tag.objects.none(), field_name="tags", label=_("标签")
+    )
+    birthday_month = django_filters.NumberFilter(
+        field_name="birthday", lookup_expr="month", min_value=1, max_value=12, label=_("生日月份")
+    )
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("招募来源"))
+
+    class Meta:
+        model = Member
+        fields = ["q", "guide", "tag", "birthday_month", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        # Choices come from the user's own scope, so another store's guide or tag is "not a choice".
+        self.filters["guide"].queryset = User.objects.visible_to(user).guides()
+        self.filters["tag"].queryset = Tag.objects.visible_to(user)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)

@@ -1,0 +1,618 @@
+"""Stores and their organisation, staff, members, products and orders."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Right
+from django.utils.translation import gettext_lazy as _
+
+from .scope import scope_q
+
+ZERO = Decimal("0.00")
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+# --- Organisation -------------------------------------------------------------------------------
+
+
+class Region(TimeStampedModel):
+    name = models.CharField(_("片区"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("片区")
+        verbose_name_plural = _("片区")
+
+    def __str__(self):
+        return self.name
+
+
+class StoreGroup(TimeStampedModel):
+    name = models.CharField(_("店群"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("店群")
+        verbose_name_plural = _("店群")
+
+    def __str__(self):
+        return self.name
+
+
+class OperatingModel(models.TextChoices):
+    FRANCHISE = "franchise", _("加盟")
+    DIRECT = "direct", _("直营")
+    MANAGED = "managed", _("托管")
+
+
+class StoreQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store=""))
+
+    def active(self):
+        return self.filter(active=True)
+
+
+class Store(TimeStampedModel):
+    code = models.CharField(_("门店编码"), max_length=32, unique=True)
+    name = models.CharField(_("门店名称"), max_length=100)
+    operating_model = models.CharField(
+        _("经营模式"), max_length=16, choices=OperatingModel, default=OperatingModel.FRANCHISE
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="stores", verbose_name=_("片区")
+    )
+    store_group = models.ForeignKey(
+        StoreGroup,
+        on_delete=models.PROTECT,
+        related_name="stores",
+        null=True,
+        blank=True,
+        verbose_name=_("店群"),
+    )
+    active = models.BooleanField(_("营业中"), default=True)
+
+    objects = StoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("门店")
+        verbose_name_plural = _("门店")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+class Role(models.TextChoices):
+    HQ_ADMIN = "hq_admin", _("总部管理员")
+    HQ_OPERATOR = "hq_operator", _("总部运营")
+    REGION_MANAGER = "region_manager", _("片区经理")
+    STORE_MANAGER = "store_manager", _("店长")
+    GUIDE = "guide", _("导购")
+
+
+HQ_ROLES = (Role.HQ_ADMIN, Role.HQ_OPERATOR)
+STORE_ROLES = (Role.STORE_MANAGER, Role.GUIDE)
+
+
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="store", guide=""))
+
+    def guides(self):
+        return self.filter(role=Role.GUIDE, is_active=True)
+
+
+class StaffManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A member of staff. The role decides what they see (see members.scope)."""
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role, blank=True)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managers",
+        verbose_name=_("片区"),
+    )
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("门店"),
+    )
+    guide_code = models.CharField(
+        _("导购编码"),
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("POS 与导入文件用它识别导购。"),
+    )
+
+    objects = StaffManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("员工")
+        verbose_name_plural = _("员工")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=STORE_ROLES) | Q(store__isnull=False),
+                name="store_staff_have_store",
+                violation_error_message=_("店长和导购必须属于一家门店。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.REGION_MANAGER) | Q(region__isnull=False),
+                name="region_manager_has_region",
+                violation_error_message=_("片区经理必须指定片区。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.GUIDE) | Q(guide_code__isnull=False),
+                name="guide_has_code",
+                violation_error_message=_("导购必须有导购编码。"),
+            ),
+        ]
+
+    def __str__(self):
+        full_name = self.get_full_name()
+        return f"{full_name}（{self.username}）" if full_name else self.username
+
+    @property
+    def is_hq(self) -> bool:
+        return self.is_superuser or self.role in HQ_ROLES
+
+    @property
+    def is_region_manager(self) -> bool:
+        return self.role == Role.REGION_MANAGER
+
+    @property
+    def is_store_manager(self) -> bool:
+        return self.role == Role.STORE_MANAGER
+
+    @property
+    def is_guide(self) -> bool:
+        return self.role == Role.GUIDE
+
+    @property
+    def is_store_staff(self) -> bool:
+        return not self.is_hq and self.role in STORE_ROLES
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+    UNKNOWN = "", _("未知")
+
+
+class Source(models.TextChoices):
+    GROUND = "ground", _("地推")
+    IN_STORE = "in_store", _("到店")
+    REFERRAL = "referral", _("老带新")
+    LIVESTREAM = "livestream", _("直播")
+    PARCEL_CARD = "parcel_card", _("包裹卡")
+    MINI_PROGRAM = "mini_program", _("小程序")
+    IMPORT = "import", _("导入")
+
+
+class Level(models.IntegerChoices):
+    REGULAR = 1, _("普通会员")
+    SILVER = 2, _("银卡")
+    GOLD = 3, _("金卡")
+    DIAMOND = 4, _("钻石卡")
+
+
+class TagFamily(models.TextChoices):
+    DEMOGRAPHIC = "demographic", _("人口学")
+    CONSUMPTION = "consumption", _("消费统计")
+    ATTRIBUTE = "attribute", _("会员属性")
+    BEHAVIOUR = "behaviour", _("行为偏好")
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """HQ tags are seen by all staff; a store's own tags only within that store's scope."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(store__isnull=True) | scope_q(user, store="store"))
+
+
+class Tag(TimeStampedModel):
+    name = models.CharField(_("标签"), max_length=50)
+    family = models.CharField(_("标签类别"), max_length=16, choices=TagFamily)
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tags",
+        verbose_name=_("门店"),
+        help_text=_("为空表示总部标签。"),
+    )
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family", "name"]
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(store__isnull=True), name="unique_hq_tag_name"
+            ),
+            models.UniqueConstraint(fields=["store", "name"], name="unique_store_tag_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="home_store", guide="guide"))
+
+    def search(self, term: str):
+        """By phone tail (4 digits), full phone (11 digits) or name."""
+        term = (term or "").strip()
+        if not term:
+            return self
+        if term.isdigit() and len(term) == 4:
+            return self.filter(phone_tail=term)
+        if term.isdigit():
+            return self.filter(phone__startswith=term) if len(term) < 11 else self.filter(phone=term)
+        return self.filter(name__icontains=term)
+
+    def birthday_in(self, month: int):
+        return self.filter(birthday__month=month)
+
+
+class Member(TimeStampedModel):
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    # The last four digits, stored so that "search by phone tail" uses an index.
+    phone_tail = models.GeneratedField(
+        expression=Right("phone", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender, blank=True, default="")
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    joined_at = models.DateField(_("开卡日期"))
+    home_store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="members", verbose_name=_("归属门店")
+    )
+    guide = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("专属导购"),
+    )
+    source = models.CharField(_("招募来源"), max_length=16, choices=Source, default=Source.IMPORT)
+    referrer = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        verbose_name=_("推荐人"),
+    )
+    level = models.PositiveSmallIntegerField(_("等级"), choices=Level, default=Level.REGULAR)
+    points = models.IntegerField(_("积分"), default=0)
+    marketing_opt_out = models.BooleanField(_("拒收营销"), default=False)
+    tags = models.ManyToManyField(
+        Tag, through="MemberTag", related_name="members", blank=True, verbose_name=_("标签")
+    )
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("会员")
+        verbose_name_plural = _("会员")
+        indexes = [
+            # The store's member list, filtered by guide (portal, API).
+            models.Index(fields=["home_store", "guide"], name="member_store_guide"),
+            # Search by phone tail within a store.
+            models.Index(fields=["home_store", "phone_tail"], name="member_store_phone_tail"),
+            models.Index(fields=["phone_tail"], name="member_phone_tail"),
+            # A guide's own list.
+            models.Index(fields=["guide", "home_store"], name="member_guide_store"),
+            # Filter by recruitment source and by joining date (recruitment reports).
+            models.Index(fields=["home_store", "source"], name="member_store_source"),
+            models.Index(fields=["home_store", "joined_at"], name="member_store_joined"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gte=0), name="member_points_not_negative"),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^1[3-9][0-9]{9}$"), name="member_phone_mainland_mobile"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberTag(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="member_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="member_tags")
+    tagged_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag__name"]
+        verbose_name = _("会员标签")
+        verbose_name_plural = _("会员标签")
+        constraints = [models.UniqueConstraint(fields=["member", "tag"], name="unique_member_tag")]
+        indexes = [models.Index(fields=["tag", "member"], name="membertag_tag_member")]
+
+    def __str__(self):
+        return f"{self.member_id}:{self.tag_id}"
+
+
+class OwnershipChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="member__home_store", guide="member__guide"))
+
+
+class OwnershipChange(models.Model):
+    """One re-binding of a member to another guide or store: who, when, from, to and why."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="ownership_changes", verbose_name=_("会员")
+    )
+    from_store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("原门店")
+    )
+    to_store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("新门店")
+    )
+    from_guide = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("原导购"),
+    )
+    to_guide = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("新导购"),
+    )
+    reason = models.CharField(_("原因"), max_length=200)
+    changed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("操作人")
+    )
+    changed_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = OwnershipChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("会员归属变更")
+        verbose_name_plural = _("会员归属变更")
+        indexes = [models.Index(fields=["member", "changed_at"], name="ownership_member_at")]
+
+    def __str__(self):
+        return f"{self.member_id} {self.from_store_id}->{self.to_store_id}"
+
+
+# --- Products and orders ------------------------------------------------------------------------
+
+
+class Product(TimeStampedModel):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("商品名称"), max_length=100)
+    series = models.CharField(_("系列"), max_length=50, blank=True, db_index=True)
+    category = models.CharField(_("品类/功效"), max_length=50, blank=True, db_index=True)
+    list_price = models.DecimalField(_("吊牌价"), max_digits=10, decimal_places=2, default=ZERO)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        constraints = [
+            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_not_negative")
+        ]
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"
+
+
+class Channel(models.TextChoices):
+    STORE = "store", _("门店")
+    MINI_PROGRAM = "mini_program", _("小程序")
+    LIVESTREAM = "livestream", _("直播")
+    OTHER = "other", _("其他")
+
+
+ONLINE_CHANNELS = (Channel.MINI_PROGRAM, Channel.LIVESTREAM)
+
+
+class OrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Member-level order rows: the orders of the members the user may see."""
+        return self.filter(scope_q(user, store="member__home_store", guide="member__guide"))
+
+    def counted(self):
+        """Orders that still count: not refunded in full."""
+        return self.filter(refunded_amount__lt=models.F("amount"))
+
+
+class Order(TimeStampedModel):
+    """A sale. `store`/`guide` made it; `credited_store`/`credited_guide` get the credit.
+
+    Attribution is decided once, at ingest (members.services.order_attribution), and stored, so
+    reports never recompute it.
+    """
+
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="orders", verbose_name=_("下单门店")
+    )
+    order_no = models.CharField(_("订单号"), max_length=64)
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("会员"),
+    )
+    guide = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sold_orders",
+        verbose_name=_("销售导购"),
+    )
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel, default=Channel.STORE)
+    paid_at = models.DateTimeField(_("支付时间"))
+    amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
+    refunded_amount = models.DecimalField(
+        _("已退款金额"), max_digits=12, decimal_places=2, default=ZERO
+    )
+    credited_store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="credited_orders", verbose_name=_("业绩门店")
+    )
+    credited_guide = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credited_orders",
+        verbose_name=_("业绩导购"),
+    )
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "order_no"], name="unique_order_no_per_store"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="order_refund_within_amount",
+            ),
+        ]
+        indexes = [
+            # A member's purchase history and figures; RFM per member.
+            models.Index(fields=["member", "paid_at"], name="order_member_paid"),
+            # Store and guide sales reports over a time window.
+            models.Index(fields=["credited_store", "paid_at"], name="order_credit_store_paid"),
+            models.Index(fields=["credited_guide", "paid_at"], name="order_credit_guide_paid"),
+            models.Index(fields=["paid_at"], name="order_paid"),
+        ]
+
+    def __str__(self):
+        return self.order_no
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("商品")
+    )
+    quantity = models.PositiveIntegerField(_("数量"))
+    amount = models.DecimalField(_("金额"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("订单明细")
+        verbose_name_plural = _("订单明细")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="unique_order_line_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="order_line_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["product", "order"], name="orderline_product_order")]
+
+    def __str__(self):
+        return f"{self.order_id}:{self.product_id}x{self.quantity}"
+
+
+class Refund(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    refund_no = models.CharField(_("退款单号"), max_length=64)
+    amount = models.DecimalField(_("退款金额"), max_digits=12, decimal_places=2)
+    refunded_at = models.DateTimeField(_("退款时间"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-refunded_at", "-id"]
+        verbose_name = _("退款")
+        verbose_name_plural = _("退款")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "refund_no"], name="unique_refund_no_per_order"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.refund_no
+
+
+# --- Imports ------------------------------------------------------------------------------------
+
+
+class ImportKind(models.TextChoices):
+    STORES = "stores", _("门店")
+    MEMBERS = "members", _("会员")
+    ORDERS = "orders", _("订单")
+    ORDER_LINES = "order_lines", _("订单明细")
+
+
+class ImportRun(TimeStampedModel):
+    """One import of a CSV file (command or admin upload), with its counts and bad rows."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ImportKind)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    rows_read = models.PositiveIntegerField(_("读取行数"), default=0)
+    rows_created = models.PositiveIntegerField(_("新增"), default=0)
+    rows_updated = models.PositiveIntegerField(_("更新"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("拒绝"), default=0)
+    # [{"row": 3, "column": "phone", "value": "...", "reason": "..."}], capped; the count is exact.
+    errors = models.JSONField(_("错误行"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("操作人")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("导入记录")
+        verbose_name_plural = _("导入记录")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.file_name}"

@@ -1,0 +1,162 @@
+"""Reads across members, orders and products: a member's figures and the five-looks card."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Min, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import ZERO, Gender, Member, OrderLine
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ProductBought:
+    sku: str
+    name: str
+    series: str
+    category: str
+    quantity: int
+    amount: Decimal
+    last_bought_at: datetime
+
+
+@dataclass(frozen=True)
+class MemberFigures:
+    """A member's purchase figures; refunded-in-full orders do not count, partial refunds net."""
+
+    first_purchase_at: datetime | None = None
+    last_purchase_at: datetime | None = None
+    order_count: int = 0
+    total_spent: Decimal = ZERO
+    products: list[ProductBought] = field(default_factory=list)
+
+    @property
+    def average_ticket(self) -> Decimal:
+        if not self.order_count:
+            return ZERO
+        return (self.total_spent / self.order_count).quantize(CENT)
+
+    @property
+    def favourite_series(self) -> str:
+        return _favourite(self.products, "series")
+
+    @property
+    def favourite_category(self) -> str:
+        return _favourite(self.products, "category")
+
+
+def _favourite(products: list[ProductBought], attr: str) -> str:
+    spent = Counter()
+    for product in products:
+        if getattr(product, attr):
+            spent[getattr(product, attr)] += product.amount
+    return spent.most_common(1)[0][0] if spent else ""
+
+
+def member_figures(member: Member) -> MemberFigures:
+    totals = member.orders.counted().aggregate(
+        first=Min("paid_at"),
+        last=Max("paid_at"),
+        count=Count("id"),
+        spent=Sum(F("amount") - F("refunded_amount")),
+    )
+    products = (
+        OrderLine.objects.filter(order__member=member, order__refunded_amount__lt=F("order__amount"))
+        .values("product__sku", "product__name", "product__series", "product__category")
+        .annotate(quantity=Sum("quantity"), amount=Sum("amount"), last=Max("order__paid_at"))
+        .order_by("-last", "product__sku")
+    )
+    return MemberFigures(
+        first_purchase_at=totals["first"],
+        last_purchase_at=totals["last"],
+        order_count=totals["count"],
+        total_spent=(totals["spent"] or ZERO).quantize(CENT),
+        products=[
+            ProductBought(
+                sku=row["product__sku"],
+                name=row["product__name"],
+                series=row["product__series"],
+                category=row["product__category"],
+                quantity=row["quantity"],
+                amount=row["amount"],
+                last_bought_at=row["last"],
+            )
+            for row in products
+        ],
+    )
+
+
+# --- The five looks (五看) ------------------------------------------------------------------------
+
+AGE_BANDS = [(25, gettext_lazy("25岁以下")), (30, "25–29岁"), (35, "30–34岁"), (40, "35–39岁"), (50, "40–49岁")]
+
+
+def age_on(birthday: date, today: date) -> int:
+    return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+
+
+def age_band(age: int) -> str:
+    for upper, label in AGE_BANDS:
+        if age < upper:
+            return str(label)
+    return _("50岁及以上")
+
+
+def form_of_address(member: Member, age: int | None) -> str:
+    """How a guide greets them: by surname and an address that suits gender and age."""
+    surname = member.name[:1]
+    if member.gender == Gender.FEMALE:
+        suffix = _("小姐") if age is not None and age < 30 else _("姐") if age is None or age < 50 else _("阿姨")
+    elif member.gender == Gender.MALE:
+        suffix = _("先生") if age is not None and age < 30 else _("哥") if age is None or age < 50 else _("叔")
+    else:
+        return member.name
+    return f"{surname}{suffix}"
+
+
+def tenure_label(joined_at: date, today: date) -> str:
+    months = (today.year - joined_at.year) * 12 + today.month - joined_at.month
+    months -= today.day < joined_at.day
+    months = max(months, 0)
+    years, months = divmod(months, 12)
+    if years:
+        return _("%(years)d年%(months)d个月") % {"years": years, "months": months}
+    return _("%(months)d个月") % {"months": months}
+
+
+@dataclass(frozen=True)
+class FiveLooks:
+    age_band: str
+    address_as: str
+    birthday_md: str
+    tenure: str
+    tenure_days: int
+    average_ticket: Decimal
+    order_count: int
+    products: list[ProductBought]
+    favourite_series: str
+    favourite_category: str
+
+
+def five_looks(member: Member, figures: MemberFigures, today: date | None = None) -> FiveLooks:
+    """The card a guide reads before a call. Shows birthday month and day, never the year."""
+    today = today or timezone.localdate()
+    age = age_on(member.birthday, today) if member.birthday else None
+    return FiveLooks(
+        age_band=age_band(age) if age is not None else _("未知"),
+        address_as=form_of_address(member, age),
+        birthday_md=member.birthday.strftime("%m-%d") if member.birthday else "",
+        tenure=tenure_label(member.joined_at, today),
+        tenure_days=(today - member.joined_at).days,
+        average_ticket=figures.average_ticket,
+        order_count=figures.order_count,
+        products=figures.products[:10],
+        favourite_series=figures.favourite_series,
+        favourite_category=figures.favourite_category,
+    )

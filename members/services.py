@@ -1,0 +1,193 @@
+"""Writes on members and orders. Each is atomic and audited where INVARIANTS asks for it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from .audit import audit_record, mask_phone
+from .errors import RuleViolation
+from .models import (
+    ONLINE_CHANNELS,
+    Member,
+    Order,
+    OrderLine,
+    OwnershipChange,
+    Product,
+    Refund,
+    Role,
+    Store,
+    User,
+)
+
+# --- Ownership ----------------------------------------------------------------------------------
+
+
+def _check_guide_of_store(guide: User | None, store: Store) -> None:
+    if guide is None:
+        return
+    if guide.role != Role.GUIDE or guide.store_id != store.pk or not guide.is_active:
+        raise RuleViolation(
+            "guide_not_in_store",
+            _("导购 %(guide)s 不是门店 %(store)s 的在职导购。") % {"guide": guide, "store": store},
+        )
+
+
+def _check_may_rebind(actor: User, member: Member, to_store: Store) -> None:
+    if actor.is_hq:
+        return
+    if actor.is_store_manager and actor.store_id == member.home_store_id:
+        if to_store.pk != member.home_store_id:
+            raise RuleViolation(
+                "cross_store_rebind_hq_only",
+                _("只有总部可以把会员转到其他门店。"),
+                status_code=403,
+            )
+        return
+    raise RuleViolation("rebind_not_allowed", _("您没有重新绑定会员的权限。"), status_code=403)
+
+
+@transaction.atomic
+def member_rebind(
+    *, member: Member, to_guide: User | None, reason: str, actor: User, to_store: Store | None = None
+) -> Member:
+    """Bind a member to another guide (and, for HQ, another store), recording who, when and why."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    to_store = to_store or member.home_store
+    _check_may_rebind(actor, member, to_store)
+    _check_guide_of_store(to_guide, to_store)
+    if not (reason or "").strip():
+        raise RuleViolation("reason_required", _("请填写变更原因。"))
+    if member.home_store_id == to_store.pk and member.guide_id == (to_guide and to_guide.pk):
+        return member
+    change = OwnershipChange.objects.create(
+        member=member,
+        from_store_id=member.home_store_id,
+        to_store=to_store,
+        from_guide_id=member.guide_id,
+        to_guide=to_guide,
+        reason=reason.strip(),
+        changed_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        obj=member,
+        event="member_rebind",
+        changes={
+            "home_store": [str(change.from_store_id), str(to_store.pk)],
+            "guide": [str(change.from_guide_id), str(to_guide and to_guide.pk)],
+        },
+        reason=change.reason,
+    )
+    member.home_store = to_store
+    member.guide = to_guide
+    member.save(update_fields=["home_store", "guide", "updated_at"])
+    return member
+
+
+def member_phone_reveal(*, member: Member, actor: User) -> str:
+    """Show a full phone number: an explicit act that writes an access-log row."""
+    audit_record(actor=actor, obj=member, event="phone_reveal", phone=mask_phone(member.phone))
+    return member.phone
+
+
+# --- Orders -------------------------------------------------------------------------------------
+
+
+def order_attribution(
+    *, store: Store, guide: User | None, member: Member | None, channel: str
+) -> tuple[int, int | None]:
+    """(credited store id, credited guide id) per DOMAIN.md.
+
+    An in-store sale counts for the store that made it (and its selling guide); an online sale
+    (mini-program, livestream) counts for the member's bound guide and that guide's store, or the
+    member's home store when they have no guide.
+    """
+    if channel not in ONLINE_CHANNELS or member is None:
+        return store.pk, guide and guide.pk
+    if member.guide_id:
+        return member.guide.store_id, member.guide_id
+    return member.home_store_id, None
+
+
+@dataclass(frozen=True)
+class LineInput:
+    sku: str
+    quantity: int
+    amount: Decimal
+
+
+def _products_by_sku(lines: list[LineInput]) -> dict[str, Product]:
+    skus = {line.sku for line in lines}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+    missing = sorted(skus - products.keys())
+    if missing:
+        raise RuleViolation(
+            "unknown_sku", _("商品 SKU 不存在：%(skus)s。") % {"skus": "、".join(missing)}
+        )
+    return products
+
+
+@transaction.atomic
+def order_create(
+    *,
+    store: Store,
+    order_no: str,
+    member: Member | None,
+    guide: User | None,
+    channel: str,
+    paid_at: datetime,
+    amount: Decimal,
+    lines: list[LineInput] = (),
+) -> Order:
+    """Record a sale with its lines, attributed once and for all at ingest."""
+    _check_guide_of_store(guide, store)
+    if Order.objects.filter(store=store, order_no=order_no).exists():
+        raise RuleViolation(
+            "order_exists",
+            _("门店 %(store)s 已有订单号 %(no)s。") % {"store": store.code, "no": order_no},
+            status_code=409,
+        )
+    products = _products_by_sku(list(lines))
+    credited_store_id, credited_guide_id = order_attribution(
+        store=store, guide=guide, member=member, channel=channel
+    )
+    order = Order.objects.create(
+        store=store,
+        order_no=order_no,
+        member=member,
+        guide=guide,
+        channel=channel,
+        paid_at=paid_at,
+        amount=amount,
+        credited_store_id=credited_store_id,
+        credited_guide_id=credited_guide_id,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, product=products[ln.sku], quantity=ln.quantity, amount=ln.amount)
+        for ln in lines
+    )
+    return order
+
+
+@transaction.atomic
+def order_refund(*, order: Order, refund_no: str, amount: Decimal, refunded_at: datetime) -> Refund:
+    """Record a refund; the order's refunded amount never exceeds what was paid."""
+    if Refund.objects.filter(order=order, refund_no=refund_no).exists():
+        raise RuleViolation(
+            "refund_exists", _("退款单号 %(no)s 已登记。") % {"no": refund_no}, status_code=409
+        )
+    updated = Order.objects.filter(
+        pk=order.pk, refunded_amount__lte=F("amount") - amount
+    ).update(refunded_amount=F("refunded_amount") + amount)
+    if not updated:
+        raise RuleViolation(
+            "refund_exceeds_amount",
+            _("退款金额超过订单可退金额（订单 %(no)s）。") % {"no": order.order_no},
+        )
+    return Refund.objects.create(
+        order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at
+    )

@@ -1,0 +1,1 @@
+"""POS credentials and idempotent requests (filled in by the POS ingest work)."""
