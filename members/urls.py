@@ -1,11 +1,27 @@
+"""The store portal. Every member URL is store-scoped: `pk` names a Member, resolved through
+Member.objects.visible_to(request.user), so another store's member is a 404."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import LoginForm
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="portal/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("members/", views.member_list, name="member_list"),
+    path("members/<int:pk>/", views.member_detail, name="member_detail"),
+    path("members/<int:pk>/phone/", views.member_phone_reveal, name="member_phone_reveal"),
+    path("members/<int:pk>/rebind/", views.member_rebind, name="member_rebind"),
 ]

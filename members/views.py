@@ -1,13 +1,208 @@
 """Store portal views: thin, every read through visible_to(request.user)."""
 
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from . import services
+from .errors import RuleViolation
+from .filters import MemberFilter
+from .forms import RebindForm
+from .models import Member, Order, OrderLine, OwnershipChange, Tag
+from .phones import phone_for
+from .selectors import five_looks, member_figures
+
+MEMBERS_PER_PAGE = 30
+ORDERS_SHOWN = 20
+
+
+@require_safe
+def home(request):
+    if not request.user.is_authenticated:
+        return redirect("portal:login")
+    if request.user.is_hq:
+        return redirect("admin:index")
+    return redirect("portal:member_list")
+
+
+# --- Member list --------------------------------------------------------------------------------
+
+
+@dataclass
+class UncountedPage:
+    """A page that never counts the table: HQ's list spans every store's members."""
+
+    object_list: list
+    number: int
+    has_next: bool
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def _page_number(request) -> int:
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        raise Http404(_("页码无效。")) from None
+
+
+def _uncounted_page(queryset, number: int) -> UncountedPage:
+    start = (number - 1) * MEMBERS_PER_PAGE
+    rows = list(queryset[start : start + MEMBERS_PER_PAGE + 1])
+    return UncountedPage(rows[:MEMBERS_PER_PAGE], number, len(rows) > MEMBERS_PER_PAGE)
+
+
+def _member_page(request, queryset):
+    number = _page_number(request)
+    if request.user.is_hq:
+        return _uncounted_page(queryset, number)
+    try:
+        return Paginator(queryset, MEMBERS_PER_PAGE).page(number)
+    except InvalidPage:
+        raise Http404(_("页码无效。")) from None
+
+
+def _with_display_phones(user, members):
+    for member in members:
+        member.display_phone = phone_for(user, member.phone)
+    return members
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
 
 
 @login_required
-def home(request):
-    return HttpResponse("Siyu")
+@require_safe
+def member_list(request):
+    members = Member.objects.visible_to(request.user).select_related("guide")
+    member_filter = MemberFilter(request.GET or None, queryset=members, request=request)
+    valid = member_filter.is_valid() if member_filter.is_bound else True
+    page = _member_page(request, member_filter.qs if valid else members.none())
+    _with_display_phones(request.user, page.object_list)
+    context = {
+        "filter": member_filter,
+        "page": page,
+        "is_counted": not request.user.is_hq,
+        "query": _query_without_page(request),
+    }
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "portal/_member_results.html" if fragment else "portal/member_list.html"
+    response = render(request, template, context, status=200 if valid else 400)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- Member detail ------------------------------------------------------------------------------
+
+
+def _visible_member(request, pk: int) -> Member:
+    members = Member.objects.visible_to(request.user).select_related("home_store", "guide")
+    return get_object_or_404(members, pk=pk)
+
+
+def _member_orders(user, member: Member):
+    lines = OrderLine.objects.select_related("product").order_by("id")
+    return (
+        Order.objects.visible_to(user)
+        .filter(member=member)
+        .select_related("store")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("-paid_at", "-id")
+    )
+
+
+def _detail_context(request, member: Member, **extra) -> dict:
+    user = request.user
+    orders = _member_orders(user, member)
+    shown_orders = list(orders[: ORDERS_SHOWN + 1])
+    context = {
+        "member": member,
+        "display_phone": phone_for(user, member.phone),
+        "phone_is_masked": not user.is_hq,
+        "looks": five_looks(member, member_figures(member)),
+        "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
+        "ownership_changes": OwnershipChange.objects.visible_to(user)
+        .filter(member=member)
+        .select_related("from_store", "to_store", "from_guide", "to_guide", "changed_by"),
+        "orders": shown_orders[:ORDERS_SHOWN],
+        "orders_capped": len(shown_orders) > ORDERS_SHOWN,
+        "orders_limit": ORDERS_SHOWN,
+        "may_rebind": user.is_store_manager,
+    }
+    if context["may_rebind"] and "rebind_form" not in extra:
+        context["rebind_form"] = RebindForm(user=user, initial={"guide": member.guide_id})
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_safe
+def member_detail(request, pk: int):
+    member = _visible_member(request, pk)
+    return render(request, "portal/member_detail.html", _detail_context(request, member))
+
+
+@login_required
+@require_POST
+def member_phone_reveal(request, pk: int):
+    member = _visible_member(request, pk)
+    phone = services.member_phone_reveal(member=member, actor=request.user)
+    if request.htmx:
+        response = render(request, "portal/_phone_revealed.html", {"phone": phone})
+    else:
+        context = _detail_context(request, member, display_phone=phone, phone_is_masked=False)
+        response = render(request, "portal/member_detail.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def member_rebind(request, pk: int):
+    member = _visible_member(request, pk)
+    if not request.user.is_store_manager:
+        raise PermissionDenied(_("只有店长可以重新绑定会员。"))
+    form = RebindForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.member_rebind(
+                member=member,
+                to_guide=form.cleaned_data["guide"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except RuleViolation as violation:
+            form.add_error(None, violation.message)
+            status = violation.status_code
+        else:
+            messages.success(request, _("已将会员重新绑定给新导购。"))
+            return redirect("portal:member_detail", pk=member.pk)
+    else:
+        status = 400
+    context = _detail_context(request, member, rebind_form=form)
+    return render(request, "portal/member_detail.html", context, status=status)
+
+
+# --- Error pages --------------------------------------------------------------------------------
 
 
 def page_not_found(request, exception=None):
