@@ -1,0 +1,86 @@
+"""HQ admin for POS credentials: list, issue (the key is shown once), deactivate. HQ only."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+
+from .models import IdempotentRequest, PosApiKey
+
+
+class HqOnlyAdmin(ModelAdmin):
+    """Store staff never see POS credentials or requests, not even their own store's."""
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_staff and request.user.is_hq)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PosApiKey)
+class PosApiKeyAdmin(HqOnlyAdmin):
+    list_display = ["prefix", "name", "store", "active", "created_at", "last_used_at"]
+    list_filter = ["active"]
+    search_fields = ["prefix", "name", "store__code", "store__name"]
+    list_select_related = ["store"]
+    actions = ["deactivate"]
+
+    def get_queryset(self, request):
+        return PosApiKey.objects.visible_to(request.user).select_related("store")
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["store", "name"]
+        return ["store", "name", "prefix", "active", "created_at", "last_used_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["store", "prefix", "created_at", "last_used_at"]
+
+    def save_model(self, request, obj, form, change):
+        raw_key = None if change else obj.assign_new_secret()
+        super().save_model(request, obj, form, change)
+        if raw_key:
+            messages.warning(
+                request,
+                gettext("新密钥（前缀 %(prefix)s）只显示这一次，请立即复制给门店：%(key)s")
+                % {"prefix": obj.prefix, "key": raw_key},
+            )
+
+    @admin.action(description=_("停用所选密钥"))
+    def deactivate(self, request, queryset):
+        count = queryset.filter(active=True).update(active=False)
+        messages.success(request, gettext("已停用 %(count)d 个密钥。") % {"count": count})
+
+
+@admin.register(IdempotentRequest)
+class IdempotentRequestAdmin(HqOnlyAdmin):
+    """Read-only: what each POS call with a given key was answered, for support."""
+
+    list_display = ["key", "store", "response_status", "created_at"]
+    list_filter = ["response_status"]
+    search_fields = ["key", "store__code"]
+    list_select_related = ["store"]
+    readonly_fields = ["store", "key", "fingerprint", "response_status", "response_body", "created_at"]
+
+    def get_queryset(self, request):
+        if not self.has_module_permission(request):
+            return IdempotentRequest.objects.none()
+        return IdempotentRequest.objects.select_related("store")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

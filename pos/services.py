@@ -1,0 +1,109 @@
+"""POS ingest: resolve what the till sends (phone, guide code, order number) within the key's store,
+then hand over to the order services in members. A lost race on a unique number is a 409."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from members.errors import RuleViolation
+from members.models import Member, Order, Refund, Store, User
+from members.phones import mask_phone
+from members.services import LineInput, order_create, order_refund
+
+
+def _member_by_phone(phone: str | None) -> Member | None:
+    if not phone:
+        return None
+    member = Member.objects.select_related("guide").filter(phone=phone).first()
+    if member is None:
+        raise RuleViolation(
+            "unknown_member",
+            _("手机号 %(phone)s 不是会员；非会员销售请不要传手机号。") % {"phone": mask_phone(phone)},
+        )
+    return member
+
+
+def _guide_by_code(store: Store, guide_code: str | None) -> User | None:
+    if not guide_code:
+        return None
+    guide = User.objects.guides().filter(store=store, guide_code=guide_code).first()
+    if guide is None:
+        raise RuleViolation(
+            "guide_not_in_store",
+            _("导购编码 %(code)s 不是门店 %(store)s 的在职导购。")
+            % {"code": guide_code, "store": store.code},
+        )
+    return guide
+
+
+def _order_exists(store: Store, order_no: str) -> RuleViolation:
+    return RuleViolation(
+        "order_exists",
+        _("门店 %(store)s 已有订单号 %(no)s。") % {"store": store.code, "no": order_no},
+        status_code=409,
+    )
+
+
+def pos_order_create(
+    *,
+    store: Store,
+    order_no: str,
+    phone: str | None,
+    guide_code: str | None,
+    channel: str,
+    paid_at: datetime,
+    amount: Decimal,
+    lines: list[LineInput],
+) -> Order:
+    """A till's sale. Two tills racing on one order number: one wins, the other gets a 409."""
+    member = _member_by_phone(phone)
+    guide = _guide_by_code(store, guide_code)
+    try:
+        with transaction.atomic():
+            return order_create(
+                store=store,
+                order_no=order_no,
+                member=member,
+                guide=guide,
+                channel=channel,
+                paid_at=paid_at,
+                amount=amount,
+                lines=lines,
+            )
+    except IntegrityError:
+        if Order.objects.filter(store=store, order_no=order_no).exists():
+            raise _order_exists(store, order_no) from None
+        raise
+
+
+def _own_order(store: Store, order_no: str) -> Order:
+    """An order the key's store made; another store's order is as unknown as a missing one."""
+    order = Order.objects.select_related("store").filter(store=store, order_no=order_no).first()
+    if order is None:
+        raise RuleViolation(
+            "order_not_found",
+            _("本店没有订单号为 %(no)s 的订单。") % {"no": order_no},
+            status_code=404,
+        )
+    return order
+
+
+def pos_order_refund(
+    *, store: Store, order_no: str, refund_no: str, amount: Decimal, refunded_at: datetime
+) -> Refund:
+    order = _own_order(store, order_no)
+    try:
+        with transaction.atomic():
+            refund = order_refund(
+                order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at
+            )
+    except IntegrityError:
+        if Refund.objects.filter(order=order, refund_no=refund_no).exists():
+            raise RuleViolation(
+                "refund_exists", _("退款单号 %(no)s 已登记。") % {"no": refund_no}, status_code=409
+            ) from None
+        raise
+    order.refresh_from_db(fields=["refunded_amount"])  # order_refund updated it in the database
+    return refund
