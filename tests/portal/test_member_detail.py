@@ -73,7 +73,11 @@ def test_detail_masks_the_phone_for_store_staff(login, guide_a, member_a):
 def test_detail_shows_tags_history_and_orders_newest_first(login, manager_a, member_a, store_a):
     member_a.tags.add(TagFactory(name="敏感肌"))
     OwnershipChange.objects.create(
-        member=member_a, from_store=store_a, to_store=store_a, reason="原导购离职", changed_by=manager_a
+        member=member_a,
+        from_store=store_a,
+        to_store=store_a,
+        reason="原导购离职",
+        changed_by=manager_a,
     )
     now = timezone.now()
     OrderFactory(store=store_a, member=member_a, order_no="OLD-1", paid_at=now - timedelta(days=9))
