@@ -141,6 +141,6 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses=PhoneRevealSerializer)
     @action(detail=True, methods=["post"], url_path="reveal-phone")
-    def reveal_phone(self, request, pk=None):
+    def reveal_phone(self, request, pk=None, format=None):
         member = self.get_object()
         return Response({"phone": member_phone_reveal(member=member, actor=request.user)})

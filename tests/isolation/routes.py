@@ -1,0 +1,94 @@
+"""Every URL pattern, classified. A pattern missing here fails test_url_map, so no URL slips through.
+
+Classes:
+- public: no member data (login, language switch, API schema).
+- hq: the HQ admin (everything under admin/); store staff must never get in.
+- store: store-scoped pages and API; kwargs say which model each URL argument names, so the
+  canary test can try another store's object.
+- pos: the POS API, authenticated by a per-store key.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    kwargs: dict = field(default_factory=dict)
+    method: str = "get"
+
+
+HQ_PREFIX = "admin/"
+
+ROUTES = {
+    # Public
+    "login/": Route("public"),
+    "logout/": Route("public", method="post"),
+    "i18n/setlang/": Route("public", method="post"),
+    "api/schema/": Route("public"),
+    "api/docs/": Route("public"),
+    "admin/login/": Route("public"),
+    "admin/logout/": Route("public", method="post"),
+    # Store portal
+    "": Route("store"),
+    "members/": Route("store"),
+    "members/<int:pk>/": Route("store", {"pk": "member"}),
+    "members/<int:pk>/phone/": Route("store", {"pk": "member"}, "post"),
+    "members/<int:pk>/rebind/": Route("store", {"pk": "member"}, "post"),
+    # Member API
+    "api/": Route("store"),
+    "api/<drf_format_suffix:format>": Route("store"),
+    "api/^members/$": Route("store"),
+    "api/^members\\.(?P<format>[a-z0-9]+)/?$": Route("store"),
+    "api/^members/(?P<pk>[^/.]+)/$": Route("store", {"pk": "member"}),
+    "api/^members/(?P<pk>[^/.]+)\\.(?P<format>[a-z0-9]+)/?$": Route("store", {"pk": "member"}),
+    "api/^members/(?P<pk>[^/.]+)/reveal-phone/$": Route("store", {"pk": "member"}, "post"),
+    "api/^members/(?P<pk>[^/.]+)/reveal-phone\\.(?P<format>[a-z0-9]+)/?$": Route(
+        "store", {"pk": "member"}, "post"
+    ),
+    # POS
+    "api/pos/orders/": Route("pos", method="post"),
+    "api/pos/orders/<str:order_no>/refunds/": Route("pos", {"order_no": "order_no"}, "post"),
+}
+
+
+def all_routes() -> list[str]:
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern)
+
+    return list(dict.fromkeys(walk(get_resolver().url_patterns)))
+
+
+def classify(route: str) -> Route | None:
+    if route in ROUTES:
+        return ROUTES[route]
+    if route.startswith(HQ_PREFIX):
+        return Route("hq", {"object_id": "member", "content_type_id": "member"})
+    return None
+
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def concrete_path(route: str, values: dict) -> str:
+    """'members/<int:pk>/' with {'pk': 7} -> '/members/7/'; also the regex routes of DRF routers."""
+
+    def converter(match):
+        if match.group(1) == "drf_format_suffix":
+            return ".json"
+        return str(values.get(match.group(2), 1))
+
+    defaults = {"format": "json", "app_label": "members", "url": "members/member/"}
+    values = {**defaults, **values}
+    path = _GROUP.sub(lambda m: str(values.get(m.group(1), 1)), route)
+    path = _CONVERTER.sub(converter, path)
+    path = path.replace("^", "").replace("$", "").replace("\\.", ".").replace("/?", "/")
+    return "/" + path

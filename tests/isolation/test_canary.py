@@ -1,0 +1,152 @@
+"""INV-STORE-ISOLATION, the two-store canary: stores A and B hold unique strings; as A's manager
+and as A's guide, request every store-scoped and public URL (with A's ids and with B's ids), and
+every list filter pointed at B; no B canary may appear in any body. Then the other way round."""
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from members.models import OwnershipChange, Tag, TagFamily
+from members.phones import mask_phone
+from tests.isolation.routes import all_routes, classify, concrete_path
+from tests.members.factories import (
+    GuideFactory,
+    MemberFactory,
+    OrderFactory,
+    OrderLineFactory,
+    StoreFactory,
+    StoreManagerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED_POSTS = {"logout/", "i18n/setlang/", "admin/logout/"}
+LIST_ROUTES = ["/members/", "/api/members/"]
+
+
+@dataclass
+class Side:
+    manager: object
+    guide: object
+    member: object
+    order: object
+    tag: object
+
+    @property
+    def canaries(self) -> list[str]:
+        phone = self.member.phone
+        return [
+            self.member.name,
+            phone,
+            mask_phone(phone),
+            self.order.order_no,
+            self.guide.first_name,
+            self.tag.name,
+            f"REASON_{self.member.name}",
+        ]
+
+
+def _side(letter: str, phone: str) -> Side:
+    store = StoreFactory(code=f"CAN{letter}", name=f"门店{letter}")
+    manager = StoreManagerFactory(store=store, username=f"manager_{letter}")
+    guide = GuideFactory(store=store, first_name=f"CANARYGUIDE{letter}")
+    member = MemberFactory(home_store=store, guide=guide, name=f"CANARYMEMBER{letter}", phone=phone)
+    order = OrderFactory(store=store, member=member, guide=guide, order_no=f"CANARYORDER{letter}")
+    OrderLineFactory(order=order)
+    tag = Tag.objects.create(name=f"CANARYTAG{letter}", family=TagFamily.BEHAVIOUR, store=store)
+    member.tags.add(tag)
+    OwnershipChange.objects.create(
+        member=member,
+        from_store=store,
+        to_store=store,
+        to_guide=guide,
+        reason=f"REASON_{member.name}",
+        changed_by=manager,
+    )
+    return Side(manager, guide, member, order, tag)
+
+
+@pytest.fixture
+def sides(db):
+    return {"A": _side("A", "13700000001"), "B": _side("B", "13600000002")}
+
+
+def _paths(side: Side) -> list[tuple[str, str]]:
+    values = {"pk": side.member.pk, "object_id": side.member.pk, "order_no": side.order.order_no}
+    result = []
+    for route in all_routes():
+        spec = classify(route)
+        if spec.kind in ("store", "public") and route not in SKIPPED_POSTS:
+            result.append((spec.method, concrete_path(route, values)))
+    return result
+
+
+def _filter_queries(other: Side) -> list[dict]:
+    phone = other.member.phone
+    return [
+        {"guide": other.guide.pk},
+        {"tag": other.tag.pk},
+        {"q": phone[-4:]},
+        {"q": phone},
+        {"q": other.member.name},
+        {"q": phone[:7]},
+        {"birthday_month": other.member.birthday.month},
+        {"source": other.member.source},
+        {"page_size": 1000},
+    ]
+
+
+def _bodies(user, own: Side, other: Side):
+    client = APIClient()
+    for method, path in _paths(own) + _paths(other):
+        client.force_login(user)
+        response = getattr(client, method)(path)
+        yield f"{method} {path}", response, ""
+    for path in LIST_ROUTES:
+        for params in _filter_queries(other):
+            client.force_login(user)
+            yield f"GET {path} {params}", client.get(path, params), str(params)
+
+
+def _leaks(body: str, other: Side, asked: str = "") -> list[str]:
+    """Canaries of the other side in a body; a page may echo back only what the user typed."""
+    return [canary for canary in other.canaries if canary in body and canary not in asked]
+
+
+@pytest.mark.parametrize(("mine", "theirs"), [("A", "B"), ("B", "A")])
+@pytest.mark.parametrize("role", ["manager", "guide"])
+def test_no_canary_of_the_other_store_appears_anywhere(sides, mine, theirs, role):
+    own, other = sides[mine], sides[theirs]
+    user = getattr(own, role)
+    checked = 0
+    for label, response, asked in _bodies(user, own, other):
+        assert response.status_code < 500, label
+        body = response.content.decode(errors="replace")
+        assert not _leaks(body, other, asked), (label, _leaks(body, other, asked))
+        checked += 1
+    assert checked > 20
+
+
+def test_own_canaries_are_visible_to_own_manager(sides):
+    # Guards the canary test itself: the strings it looks for do show up where they belong.
+    own = sides["A"]
+    client = APIClient()
+    client.force_login(own.manager)
+    body = client.get(f"/members/{own.member.pk}/").content.decode()
+    assert own.member.name in body and mask_phone(own.member.phone) in body
+    assert own.tag.name in body and own.guide.first_name in body
+
+
+def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, sides):
+    own, other = sides["A"], sides["B"]
+    own.manager.is_staff = True
+    own.manager.save()
+    client.force_login(own.manager)
+    for route in all_routes():
+        spec = classify(route)
+        if spec.kind != "hq" or spec.method != "get":
+            continue
+        path = concrete_path(route, {"object_id": other.member.pk, "content_type_id": 1})
+        body = client.get(path).content.decode(errors="replace")
+        assert not _leaks(body, other), (path, _leaks(body, other))
