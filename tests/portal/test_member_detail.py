@@ -88,6 +88,7 @@ def test_detail_shows_tags_history_and_orders_newest_first(login, manager_a, mem
     assert "敏感肌" in response.text
     assert "原导购离职" in response.text
     assert [o.order_no for o in response.context["orders"]] == ["NEW-1", "OLD-1"]
+    assert response.text.index("NEW-1") < response.text.index("OLD-1")
 
 
 @pytest.mark.django_db
