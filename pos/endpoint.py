@@ -1,6 +1,8 @@
 """The base of every POS endpoint (orders here; coupon validate/redeem later): a store's API key,
 JSON in, JSON out with sorted keys so that a replayed answer is byte for byte the first one."""
 
+import json
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -27,9 +29,12 @@ class PosJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
-        except (ParseError, RecursionError) as exc:
+            data = super().parse(stream, media_type, parser_context)
+            # A lone surrogate ("\ud800") parses, but no database can store it.
+            json.dumps(data, ensure_ascii=False).encode()
+        except (ParseError, RecursionError, UnicodeError) as exc:
             raise ParseError(_("请求体不是有效的 JSON，请检查格式与编码（UTF-8）。")) from exc
+        return data
 
 
 class PosAPIView(APIView):

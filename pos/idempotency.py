@@ -73,7 +73,7 @@ def canonical_body(raw: bytes) -> bytes:
         data = json.loads(raw) if raw else None
     except (ValueError, RecursionError):
         return raw
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
 def request_fingerprint(request) -> str:
