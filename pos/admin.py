@@ -72,7 +72,14 @@ class IdempotentRequestAdmin(HqOnlyAdmin):
     list_filter = ["response_status"]
     search_fields = ["key", "store__code"]
     list_select_related = ["store"]
-    readonly_fields = ["store", "key", "fingerprint", "response_status", "response_body", "created_at"]
+    readonly_fields = [
+        "store",
+        "key",
+        "fingerprint",
+        "response_status",
+        "response_body",
+        "created_at",
+    ]
 
     def get_queryset(self, request):
         if not self.has_module_permission(request):

@@ -23,23 +23,27 @@ def money(**kwargs):
     return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
-class ErrorSerializer(serializers.Serializer):
+class PosErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     errors = serializers.DictField(required=False)
 
 
-class OrderLineInSerializer(serializers.Serializer):
+class PosOrderLineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
     # A free gift line (赠品) is a line of 0.00; the order itself must cost something.
     amount = money(min_value=Decimal("0.00"))
 
 
-class OrderInSerializer(serializers.Serializer):
+class PosOrderInSerializer(serializers.Serializer):
     order_no = serializers.CharField(max_length=64)
     phone = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, allow_null=True, default=None,
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
         help_text=_("会员手机号；非会员销售不传。"),
     )
     guide_code = serializers.CharField(
@@ -48,7 +52,7 @@ class OrderInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.STORE)
     paid_at = serializers.DateTimeField(help_text=_("ISO 8601；不带时区时按北京时间。"))
     amount = money(min_value=CENT)
-    lines = OrderLineInSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
+    lines = PosOrderLineInSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
 
     def validate_phone(self, value):
         if not value:
@@ -68,7 +72,7 @@ class OrderInSerializer(serializers.Serializer):
         return [LineInput(**line) for line in lines]
 
 
-class OrderOutSerializer(serializers.ModelSerializer):
+class PosOrderOutSerializer(serializers.ModelSerializer):
     store_code = serializers.CharField(source="store.code")
     credited_store_code = serializers.CharField(source="credited_store.code")
     credited_guide_code = serializers.CharField(source="credited_guide.guide_code", allow_null=True)
@@ -89,13 +93,13 @@ class OrderOutSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RefundInSerializer(serializers.Serializer):
+class PosRefundInSerializer(serializers.Serializer):
     refund_no = serializers.CharField(max_length=64)
     amount = money(min_value=CENT)
     refunded_at = serializers.DateTimeField(help_text=_("ISO 8601；不带时区时按北京时间。"))
 
 
-class RefundOutSerializer(serializers.ModelSerializer):
+class PosRefundOutSerializer(serializers.ModelSerializer):
     order_no = serializers.CharField(source="order.order_no")
     order_refunded_amount = money(source="order.refunded_amount")
 
@@ -106,10 +110,12 @@ class RefundOutSerializer(serializers.ModelSerializer):
 
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=_("数据有误或业务规则不允许。")),
-    401: OpenApiResponse(ErrorSerializer, description=_("缺少、未知或已停用的 POS 接口密钥。")),
-    409: OpenApiResponse(ErrorSerializer, description=_("同一幂等键的请求仍在处理，或单号已存在。")),
-    422: OpenApiResponse(ErrorSerializer, description=_("幂等键已用于另一份请求内容。")),
+    400: OpenApiResponse(PosErrorSerializer, description=_("数据有误或业务规则不允许。")),
+    401: OpenApiResponse(PosErrorSerializer, description=_("缺少、未知或已停用的 POS 接口密钥。")),
+    409: OpenApiResponse(
+        PosErrorSerializer, description=_("同一幂等键的请求仍在处理，或单号已存在。")
+    ),
+    422: OpenApiResponse(PosErrorSerializer, description=_("幂等键已用于另一份请求内容。")),
 }
 
 
@@ -120,32 +126,36 @@ def _validated(serializer_class, data) -> dict:
 
 
 class OrderCreateView(PosAPIView):
+    """门店收银台上传一笔销售。门店取自接口密钥；线上渠道的业绩归会员的专属导购及其门店。"""
+
     @extend_schema(
         summary=_("POS 上传订单"),
-        request=OrderInSerializer,
-        responses={201: OrderOutSerializer, **ERRORS},
+        request=PosOrderInSerializer,
+        responses={201: PosOrderOutSerializer, **ERRORS},
         tags=["pos"],
     )
     @idempotent
     def post(self, request):
-        data = _validated(OrderInSerializer, request.data)
+        data = _validated(PosOrderInSerializer, request.data)
         order = pos_order_create(store=self.store, **data)
-        return Response(OrderOutSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(PosOrderOutSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
 class RefundCreateView(PosAPIView):
+    """为本店的订单登记一笔退款；累计退款不能超过订单金额。"""
+
     @extend_schema(
         summary=_("POS 登记退款"),
-        request=RefundInSerializer,
+        request=PosRefundInSerializer,
         responses={
-            201: RefundOutSerializer,
-            404: OpenApiResponse(ErrorSerializer, description=_("本店没有该订单。")),
+            201: PosRefundOutSerializer,
+            404: OpenApiResponse(PosErrorSerializer, description=_("本店没有该订单。")),
             **ERRORS,
         },
         tags=["pos"],
     )
     @idempotent
     def post(self, request, order_no):
-        data = _validated(RefundInSerializer, request.data)
+        data = _validated(PosRefundInSerializer, request.data)
         refund = pos_order_refund(store=self.store, order_no=order_no, **data)
-        return Response(RefundOutSerializer(refund).data, status=status.HTTP_201_CREATED)
+        return Response(PosRefundOutSerializer(refund).data, status=status.HTTP_201_CREATED)

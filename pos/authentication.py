@@ -45,7 +45,9 @@ class PosApiKeyAuthentication(BaseAuthentication):
         raw_key = self._raw_key(request)
         api_key = PosApiKey.objects.for_raw_key(raw_key)
         if api_key is None:
-            raise exceptions.AuthenticationFailed(_("POS 接口密钥无效或已停用，请联系总部重新发放。"))
+            raise exceptions.AuthenticationFailed(
+                _("POS 接口密钥无效或已停用，请联系总部重新发放。")
+            )
         api_key.mark_used()
         return PosClient(api_key), api_key
 
@@ -84,5 +86,7 @@ class PosApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": str(_("门店 POS 接口密钥，格式：Api-Key <密钥>。由总部在后台或命令行发放。")),
+            "description": str(
+                _("门店 POS 接口密钥，格式：Api-Key <密钥>。由总部在后台或命令行发放。")
+            ),
         }

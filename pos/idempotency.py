@@ -68,7 +68,7 @@ def idempotency_key_from(request) -> str:
 
 
 def canonical_body(raw: bytes) -> bytes:
-    """JSON re-serialised with sorted keys and no spacing, so formatting does not change the payload."""
+    """JSON re-serialised with sorted keys and no spacing: formatting is not payload."""
     try:
         data = json.loads(raw) if raw else None
     except (ValueError, RecursionError):
@@ -97,7 +97,7 @@ def _lock_key(store: Store, key: str) -> None:
 
 
 def _as_json(data):
-    """What the client will read: Decimals, dates and lazy strings as the JSON renderer writes them."""
+    """What the client reads: Decimals, dates and lazy strings as the renderer writes them."""
     return json.loads(json.dumps(data, cls=JSONEncoder))
 
 

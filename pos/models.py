@@ -1,4 +1,4 @@
-"""POS credentials (one API key per till or integration, owned by a store) and idempotent requests."""
+"""POS credentials (API keys, each owned by a store) and idempotent requests."""
 
 import hashlib
 import secrets
@@ -31,8 +31,10 @@ class PosApiKeyQuerySet(models.QuerySet):
         return self.filter(active=True, store__active=True)
 
     def for_raw_key(self, raw_key: str):
-        """The active key whose secret is `raw_key`, or None. Looked up by hash: keys are never stored."""
-        return self.active().select_related("store").filter(hashed_secret=hash_secret(raw_key)).first()
+        """The active key whose secret is `raw_key`, or None. Keys are never stored: by hash."""
+        return (
+            self.active().select_related("store").filter(hashed_secret=hash_secret(raw_key)).first()
+        )
 
 
 class PosApiKeyManager(models.Manager.from_queryset(PosApiKeyQuerySet)):
@@ -96,7 +98,9 @@ class IdempotentRequest(models.Model):
         verbose_name_plural = _("POS 幂等请求")
         constraints = [
             # Also the index of the lookup every POS write makes.
-            models.UniqueConstraint(fields=["store", "key"], name="unique_idempotency_key_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "key"], name="unique_idempotency_key_per_store"
+            ),
         ]
 
     def __str__(self):

@@ -20,7 +20,8 @@ def _member_by_phone(phone: str | None) -> Member | None:
     if member is None:
         raise RuleViolation(
             "unknown_member",
-            _("手机号 %(phone)s 不是会员；非会员销售请不要传手机号。") % {"phone": mask_phone(phone)},
+            _("手机号 %(phone)s 不是会员；非会员销售请不要传手机号。")
+            % {"phone": mask_phone(phone)},
         )
     return member
 

@@ -75,7 +75,9 @@ def test_same_key_and_payload_over_http_creates_one_order(key_a, order_body):
     assert Order.objects.count() == 1
     assert IdempotentRequest.objects.count() == 1
     assert len({r.content for r in responses if r.status_code == 201}) == 1
-    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {"idempotency_in_flight"}
+    assert {r.json()["code"] for r in responses if r.status_code == 409} <= {
+        "idempotency_in_flight"
+    }
     # and a retry after the storm replays the same answer
     later = Till(key_a[1]).create_order(body, idempotency_key="same-key")
     assert later.status_code == 201
@@ -137,7 +139,11 @@ def test_concurrent_refunds_never_exceed_the_order(key_a, order_body):
     assert till.create_order(order_body()).status_code == 201
 
     def refund(i):
-        body = {"refund_no": f"R{i}", "amount": "100.00", "refunded_at": "2024-10-16T10:00:00+08:00"}
+        body = {
+            "refund_no": f"R{i}",
+            "amount": "100.00",
+            "refunded_at": "2024-10-16T10:00:00+08:00",
+        }
         return Till(key_a[1], Client()).refund("POS-0001", body, idempotency_key=f"r-{i}")
 
     responses = run_together(refund)

@@ -1,4 +1,4 @@
-"""POST /api/pos/orders/ and /api/pos/orders/{order_no}/refunds/: attribution, refunds, bad input."""
+"""POST /api/pos/orders/ and /api/pos/orders/{order_no}/refunds/: attribution and refunds."""
 
 from datetime import datetime
 from decimal import Decimal

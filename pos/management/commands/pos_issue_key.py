@@ -22,7 +22,10 @@ class Command(BaseCommand):
             raise CommandError(_("门店 %(code)s 已停业，不能发放密钥。") % {"code": store.code})
         api_key, raw_key = PosApiKey.objects.issue(store=store, name=name.strip())
         self.stdout.write(
-            _("已为门店 %(store)s 发放 POS 接口密钥（前缀 %(prefix)s）。密钥只显示这一次，请妥善保存：")
+            _(
+                "已为门店 %(store)s 发放 POS 接口密钥（前缀 %(prefix)s）。"
+                "密钥只显示这一次，请妥善保存："
+            )
             % {"store": store.code, "prefix": api_key.prefix}
         )
         self.stdout.write(raw_key)
