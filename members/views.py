@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,11 +18,13 @@ from . import services
 from .errors import RuleViolation
 from .filters import MemberFilter
 from .forms import RebindForm
-from .models import Member, Order, OrderLine, OwnershipChange, Tag
+from .models import Member, Order, OrderLine, OwnershipChange, Source, Tag
 from .phones import phone_for
 from .selectors import five_looks, member_figures
 
 MEMBERS_PER_PAGE = 30
+# Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
+MAX_PAGE = 10_000
 ORDERS_SHOWN = 20
 
 
@@ -57,14 +60,19 @@ class UncountedPage:
 
 def _page_number(request) -> int:
     try:
-        return max(int(request.GET.get("page", 1)), 1)
+        number = int(request.GET.get("page", 1))
     except ValueError:
         raise Http404(_("页码无效。")) from None
+    if not 1 <= number <= MAX_PAGE:
+        raise Http404(_("页码无效。"))
+    return number
 
 
 def _uncounted_page(queryset, number: int) -> UncountedPage:
     start = (number - 1) * MEMBERS_PER_PAGE
     rows = list(queryset[start : start + MEMBERS_PER_PAGE + 1])
+    if number > 1 and not rows:
+        raise Http404(_("页码无效。"))
     return UncountedPage(rows[:MEMBERS_PER_PAGE], number, len(rows) > MEMBERS_PER_PAGE)
 
 
@@ -76,6 +84,17 @@ def _member_page(request, queryset):
         return Paginator(queryset, MEMBERS_PER_PAGE).page(number)
     except InvalidPage:
         raise Http404(_("页码无效。")) from None
+
+
+def _dress_for_phones(member_filter: MemberFilter) -> None:
+    """The shared FilterSet, shown for a thumb: "全部…" instead of dashes, a month picker."""
+    fields = member_filter.form.fields
+    fields["guide"].empty_label = _("全部导购")
+    fields["tag"].empty_label = _("全部标签")
+    fields["source"].empty_label = _("全部来源")
+    fields["source"].choices = Source.choices  # re-applied: the empty label is baked in at init
+    months = [(month, _("%(month)d月") % {"month": month}) for month in range(1, 13)]
+    fields["birthday_month"].widget = forms.Select(choices=[("", _("全部月份")), *months])
 
 
 def _with_display_phones(user, members):
@@ -95,6 +114,7 @@ def _query_without_page(request) -> str:
 def member_list(request):
     members = Member.objects.visible_to(request.user).select_related("guide")
     member_filter = MemberFilter(request.GET or None, queryset=members, request=request)
+    _dress_for_phones(member_filter)
     valid = member_filter.is_valid() if member_filter.is_bound else True
     page = _member_page(request, member_filter.qs if valid else members.none())
     _with_display_phones(request.user, page.object_list)

@@ -46,6 +46,11 @@ def test_manager_finds_a_member_by_phone_tail_on_a_phone(
     assert page.url == f"{live_server.url}/members/"
     assert page.get_by_text("王店长").is_visible()
 
+    page.get_by_text("更多筛选").click()
+    assert page.get_by_label("导购").is_visible()
+    page.screenshot(path=shots_dir / "member-filters-phone.png", full_page=True)
+    page.get_by_text("更多筛选").click()
+
     # Typing in the search box refreshes the results through htmx, no submit.
     page.get_by_role("searchbox").press_sequentially("5678", delay=30)
     page.wait_for_function("document.querySelectorAll('.member-row').length === 1")

@@ -123,7 +123,16 @@ def test_filter_by_recruitment_source(login, manager_a, store_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params", [{"birthday_month": "13"}, {"source": "x"}, {"guide": "abc"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"birthday_month": "13"},
+        {"source": "x"},
+        {"guide": "abc"},
+        {"tag": "9" * 30},
+        {"q": "a\x00b"},
+    ],
+)
 def test_malformed_filter_gets_400_not_500(login, manager_a, params):
     response = login(manager_a).get(LIST, params)
 
@@ -131,11 +140,21 @@ def test_malformed_filter_gets_400_not_500(login, manager_a, params):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page", ["abc", "999"])
-def test_bad_page_number_is_404(login, manager_a, member_a, page):
-    response = login(manager_a).get(LIST, {"page": page})
+@pytest.mark.parametrize("page", ["abc", "999", "0", "-1", "1" + "0" * 25])
+@pytest.mark.parametrize("user", ["manager_a", "hq_admin"])
+def test_bad_page_number_is_404(login, request, member_a, user, page):
+    response = login(request.getfixturevalue(user)).get(LIST, {"page": page})
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_filter_form_offers_all_choices_in_words(login, manager_a):
+    response = login(manager_a).get(LIST)
+
+    for label in ["全部导购", "全部标签", "全部月份", "全部来源", "老带新", "3月"]:
+        assert label in response.text
+    assert "---------" not in response.text
 
 
 @pytest.mark.django_db
