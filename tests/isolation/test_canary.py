@@ -136,6 +136,7 @@ def test_own_canaries_are_visible_to_own_manager(sides):
     body = client.get(f"/members/{own.member.pk}/").content.decode()
     assert own.member.name in body and mask_phone(own.member.phone) in body
     assert own.tag.name in body and own.guide.first_name in body
+    assert own.order.order_no in body and f"REASON_{own.member.name}" in body
 
 
 def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, sides):
