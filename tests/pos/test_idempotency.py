@@ -142,3 +142,10 @@ def test_auth_failure_is_not_recorded(key_a, order_body):
 def test_canonical_body_ignores_key_order_and_spacing():
     assert canonical_body(b'{"b": 1, "a": [1, 2]}') == canonical_body(b'{"a":[1,2],"b":1}')
     assert canonical_body(b"{not json") == b"{not json"
+
+
+def test_replay_costs_a_handful_of_queries(pos_a, order_body, django_assert_max_num_queries):
+    pos_a.create_order(order_body(), idempotency_key="k1")
+    # key lookup, last-used stamp, (advisory lock), record lookup, transaction bookkeeping
+    with django_assert_max_num_queries(6):
+        assert pos_a.create_order(order_body(), idempotency_key="k1").status_code == 201
