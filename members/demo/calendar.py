@@ -32,13 +32,10 @@ WEEKDAY_WEIGHT = (0.85, 0.85, 0.9, 0.95, 1.1, 1.4, 1.3)  # Monday .. Sunday
 
 # Local hours of sale per channel: shops open 10:00-22:00 with afternoon and evening peaks,
 # livestreams run in the evening, the mini-program sells all day with an evening peak.
-HOUR_WEIGHTS = {
-    Channel.STORE: {10: 3, 11: 5, 12: 5, 13: 6, 14: 8, 15: 9, 16: 8, 17: 7, 18: 7, 19: 9, 20: 9, 21: 5},
-    Channel.LIVESTREAM: {19: 3, 20: 6, 21: 6, 22: 4, 23: 1},
-    Channel.MINI_PROGRAM: {
-        8: 1, 9: 2, 10: 3, 11: 3, 12: 5, 13: 4, 14: 3, 15: 3, 16: 3, 17: 3, 18: 4, 19: 5,
-        20: 7, 21: 8, 22: 7, 23: 3,
-    },
+HOUR_WEIGHTS = {  # channel: (first hour, weight of each hour from it)
+    Channel.STORE: (10, (3, 5, 5, 6, 8, 9, 8, 7, 7, 9, 9, 5)),
+    Channel.LIVESTREAM: (19, (3, 6, 6, 4, 1)),
+    Channel.MINI_PROGRAM: (8, (1, 2, 3, 3, 5, 4, 3, 3, 3, 3, 4, 5, 7, 8, 7, 3)),
 }
 REGULAR_DISCOUNTS = (1.0, 1.0, 1.0, 0.95, 0.95, 0.9, 0.88)
 PEAK_DISCOUNTS = (0.9, 0.85, 0.8, 0.8, 0.75, 0.7)
@@ -84,7 +81,7 @@ class SalesCalendar:
         self.local_midnight = [
             int(datetime.combine(d, time(), tzinfo=tz).timestamp()) for d in self.days
         ]
-        self.hours = {channel: _hour_picker(weights) for channel, weights in HOUR_WEIGHTS.items()}
+        self.hours = {channel: _hour_picker(*hours) for channel, hours in HOUR_WEIGHTS.items()}
 
     def _weight(self, index: int, day: date) -> float:
         growth = 1.0 + 0.15 * index / 365  # the chain grows about 15% a year
@@ -98,11 +95,10 @@ class SalesCalendar:
         return bisect.bisect_right(self.cumulative, weight_point) - 1
 
 
-def _hour_picker(weights: dict[int, int]) -> tuple[list[float], list[int]]:
+def _hour_picker(first_hour: int, weights: tuple[int, ...]) -> tuple[list[float], list[int]]:
     """(cumulative shares, hours) for drawing an hour with one random number and a bisect."""
-    total = sum(weights.values())
-    shares, running = [], 0
-    for weight in weights.values():
+    total, running, shares = sum(weights), 0, []
+    for weight in weights:
         running += weight
         shares.append(running / total)
-    return shares, list(weights)
+    return shares, list(range(first_hour, first_hour + len(weights)))

@@ -10,7 +10,6 @@ Sales are credited through `members.services.order_attribution`, the rule used a
 import bisect
 import itertools
 import math
-import random
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -78,6 +77,7 @@ class Population:
         self.generated = 0
         self.orders = 0
         self.members_of_store: list[list[int]] = [[] for _ in org.stores]
+        self.store_order_count = dict.fromkeys((s.id for s in org.stores), 0)
         self.store_shares = _cumulative(s.busyness for s in org.stores)
         self.stores_by_region = org.stores_of_region()
         self.store_refs = {s.id: SimpleNamespace(pk=s.id) for s in org.stores}
@@ -208,7 +208,9 @@ class Population:
         last = len(cal.days) - 1
         if rng.random() < DRIFTED_AWAY:
             last = rng.randint(first, last)
-        rate = rng.gammavariate(1.3, ORDERS_PER_YEAR / 1.3) / 365 * len(cal.days) / cal.cumulative[-1]
+        rate = (
+            rng.gammavariate(1.3, ORDERS_PER_YEAR / 1.3) / 365 * len(cal.days) / cal.cumulative[-1]
+        )
         point, end = cal.cumulative[first], cal.cumulative[last + 1]
         days = [first] if joined >= cal.first_day and rng.random() < 0.6 else []
         while True:
@@ -266,39 +268,53 @@ class Population:
         order_id = self.ids[Order].take()
         lines = self._lines(profile, day)
         amount = sum(cents for _, _, cents in lines)
-        refunded = self._refund(order_id, amount, lines, paid)
+        order_no = self._order_no(store, day)
+        refunded = self._refund(order_id, order_no, amount, lines, paid)
         paid_text, null = sink.timestamp(paid), sink.NULL
         sink.add(
             Order,
             (
                 order_id, paid_text, paid_text, store.id,
-                f"{cal.days[day]:%y%m%d}{store.code}{order_id:09d}", profile.id,
+                order_no, profile.id,
                 null if guide_id is None else guide_id, channel, paid_text,
                 money(amount), money(refunded), credited_store,
                 null if credited_guide is None else credited_guide,
             ),
         )  # fmt: skip
         for product_id, quantity, cents in lines:
-            sink.add(OrderLine, (self.ids[OrderLine].take(), order_id, product_id, quantity, money(cents)))
+            sink.add(
+                OrderLine,
+                (self.ids[OrderLine].take(), order_id, product_id, quantity, money(cents)),
+            )
         self.orders += 1
         return amount, refunded, channel
 
+    def _order_no(self, store, day: int) -> str:
+        """The store's own running number, prefixed with the day: independent of primary keys."""
+        self.store_order_count[store.id] += 1
+        return f"{self.calendar.days[day]:%y%m%d}{store.code}{self.store_order_count[store.id]:07d}"
+
     def _lines(self, profile, day: int) -> list[tuple[int, int, int]]:
-        """1 to 3 distinct products, mostly from the member's favourite series, at the day's discount."""
+        """1 to 3 distinct products, mostly of the favourite series, at the day's discount."""
         rng = self.rng
         count = 1 if (r := rng.random()) < 0.55 else (2 if r < 0.85 else 3)
         discount = rng.choice(self.calendar.discounts[day])
         chosen = {}
         for _ in range(count):
-            series = profile.favourite_series if rng.random() < 0.6 else rng.randrange(self.series_count)
+            series = (
+                profile.favourite_series if rng.random() < 0.6 else rng.randrange(self.series_count)
+            )
             kind = bisect.bisect_left(self.type_shares, rng.random())
             product = self.products[(series, kind)]
             if product.id not in chosen:
                 quantity = 1 if (q := rng.random()) < 0.85 else (2 if q < 0.97 else 3)
-                chosen[product.id] = (quantity, int(product.price_cents * quantity * discount + 0.5))
+                chosen[product.id] = (
+                    quantity,
+                    int(product.price_cents * quantity * discount + 0.5),
+                )
         return [(pid, quantity, cents) for pid, (quantity, cents) in chosen.items()]
 
-    def _refund(self, order_id: int, amount: int, lines, paid: int) -> int:
+    def _refund(self, order_id: int, order_no: str, amount: int, lines, paid: int) -> int:
         """About 2% of orders are refunded in full and 1.5% in part (one line, or part of one)."""
         rng = self.rng
         r = rng.random()
@@ -312,6 +328,6 @@ class Population:
             refunded = max(100, amount * rng.randint(20, 50) // 100 // 100 * 100)
         refunded_at = min(paid + rng.randint(1, 10) * 86400 + rng.randint(0, 7200), self.now)
         text = self.sink.timestamp(refunded_at)
-        row = (self.ids[Refund].take(), order_id, f"R{order_id:010d}", money(refunded), text, text)
+        row = (self.ids[Refund].take(), order_id, f"R{order_no}", money(refunded), text, text)
         self.sink.add(Refund, row)
         return refunded

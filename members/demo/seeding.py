@@ -85,7 +85,8 @@ def _progress(population: Population, seconds: float) -> str:
 
 def demo_logins() -> str:
     lines = [
-        _("演示账号（密码均为 %(password)s），请访问 %(url)s ：") % {
+        _("演示账号（密码均为 %(password)s），请访问 %(url)s ：")
+        % {
             "password": DEMO_PASSWORD,
             "url": DEMO_URL,
         },
