@@ -110,6 +110,9 @@ def respond_once(*, store: Store, key: str, fingerprint: str, answer: Callable[[
             record = IdempotentRequest.objects.filter(store=store, key=key).first()
             if record is None:
                 response = answer()
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)  # a server fault is no answer: a retry reruns
+                    return response
                 record = IdempotentRequest.objects.create(
                     store=store,
                     key=key,
