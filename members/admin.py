@@ -83,7 +83,9 @@ class HqOnlyAdmin(ModelAdmin):
         return self._is_hq(request)
 
     def has_delete_permission(self, request, obj=None):
-        return self._is_hq(request) and (request.user.is_superuser or request.user.role == Role.HQ_ADMIN)
+        return self._is_hq(request) and (
+            request.user.is_superuser or request.user.role == Role.HQ_ADMIN
+        )
 
 
 class ReadOnlyAdmin(HqOnlyAdmin):
@@ -157,7 +159,15 @@ class OwnershipChangeInline(TabularInline):
     fk_name = "member"
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_store", "to_store", "from_guide", "to_guide", "reason", "changed_by"]
+    fields = [
+        "changed_at",
+        "from_store",
+        "to_store",
+        "from_guide",
+        "to_guide",
+        "reason",
+        "changed_by",
+    ]
     readonly_fields = fields
     verbose_name_plural = _("归属变更记录")
 
@@ -296,5 +306,20 @@ class ProductAdmin(HqOnlyAdmin):
 
 @admin.register(OwnershipChange)
 class OwnershipChangeAdmin(ReadOnlyAdmin):
-    list_display = ["member", "from_store", "to_store", "from_guide", "to_guide", "changed_by", "changed_at"]
-    list_select_related = ["member", "from_store", "to_store", "from_guide", "to_guide", "changed_by"]
+    list_display = [
+        "member",
+        "from_store",
+        "to_store",
+        "from_guide",
+        "to_guide",
+        "changed_by",
+        "changed_at",
+    ]
+    list_select_related = [
+        "member",
+        "from_store",
+        "to_store",
+        "from_guide",
+        "to_guide",
+        "changed_by",
+    ]

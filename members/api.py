@@ -62,7 +62,11 @@ class MemberSerializer(serializers.ModelSerializer):
     def get_birthday(self, member) -> str | None:
         if member.birthday is None:
             return None
-        return member.birthday.isoformat() if self._user().is_hq else member.birthday.strftime("--%m-%d")
+        return (
+            member.birthday.isoformat()
+            if self._user().is_hq
+            else member.birthday.strftime("--%m-%d")
+        )
 
 
 class ProductBoughtSerializer(serializers.Serializer):

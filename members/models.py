@@ -280,7 +280,9 @@ class MemberQuerySet(models.QuerySet):
         if term.isdigit() and len(term) == 4:
             return self.filter(phone_tail=term)
         if term.isdigit():
-            return self.filter(phone__startswith=term) if len(term) < 11 else self.filter(phone=term)
+            return (
+                self.filter(phone__startswith=term) if len(term) < 11 else self.filter(phone=term)
+            )
         return self.filter(name__icontains=term)
 
     def birthday_in(self, month: int):
@@ -438,7 +440,9 @@ class Product(TimeStampedModel):
         verbose_name = _("商品")
         verbose_name_plural = _("商品")
         constraints = [
-            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_not_negative")
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0), name="product_price_not_negative"
+            )
         ]
 
     def __str__(self):
@@ -555,8 +559,12 @@ class OrderLine(models.Model):
         verbose_name_plural = _("订单明细")
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="unique_order_line_product"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="order_line_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="order_line_amount_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["product", "order"], name="orderline_product_order")]
 
@@ -576,7 +584,9 @@ class Refund(models.Model):
         verbose_name = _("退款")
         verbose_name_plural = _("退款")
         constraints = [
-            models.UniqueConstraint(fields=["order", "refund_no"], name="unique_refund_no_per_order"),
+            models.UniqueConstraint(
+                fields=["order", "refund_no"], name="unique_refund_no_per_order"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
         ]
 

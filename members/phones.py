@@ -13,7 +13,7 @@ class PhoneError(ValueError):
 
 
 def normalize_phone(raw) -> str:
-    """'+86 138-1234-5678' -> '13812345678'. Excel's scientific notation is refused, never guessed."""
+    """'+86 138-1234-5678' -> '13812345678'. Excel's scientific notation is refused."""
     text = _SEPARATORS.sub("", str(raw or "")).strip()
     if not text:
         raise PhoneError(_("手机号不能为空。"))
@@ -29,7 +29,9 @@ def normalize_phone(raw) -> str:
     elif text.startswith("86") and len(text) == 13:
         text = text[2:]
     if not MOBILE.match(text):
-        raise PhoneError(_("“%(value)s”不是有效的中国大陆手机号（1[3-9] 开头的 11 位数字）。") % {"value": raw})
+        raise PhoneError(
+            _("“%(value)s”不是有效的中国大陆手机号（1[3-9] 开头的 11 位数字）。") % {"value": raw}
+        )
     return text
 
 

@@ -67,7 +67,9 @@ def member_figures(member: Member) -> MemberFigures:
         spent=Sum(F("amount") - F("refunded_amount")),
     )
     products = (
-        OrderLine.objects.filter(order__member=member, order__refunded_amount__lt=F("order__amount"))
+        OrderLine.objects.filter(
+            order__member=member, order__refunded_amount__lt=F("order__amount")
+        )
         .values("product__sku", "product__name", "product__series", "product__category")
         .annotate(quantity=Sum("quantity"), amount=Sum("amount"), last=Max("order__paid_at"))
         .order_by("-last", "product__sku")
@@ -94,7 +96,13 @@ def member_figures(member: Member) -> MemberFigures:
 
 # --- The five looks (五看) ------------------------------------------------------------------------
 
-AGE_BANDS = [(25, gettext_lazy("25岁以下")), (30, "25–29岁"), (35, "30–34岁"), (40, "35–39岁"), (50, "40–49岁")]
+AGE_BANDS = [
+    (25, gettext_lazy("25岁以下")),
+    (30, "25–29岁"),
+    (35, "30–34岁"),
+    (40, "35–39岁"),
+    (50, "40–49岁"),
+]
 
 
 def age_on(birthday: date, today: date) -> int:
@@ -112,9 +120,21 @@ def form_of_address(member: Member, age: int | None) -> str:
     """How a guide greets them: by surname and an address that suits gender and age."""
     surname = member.name[:1]
     if member.gender == Gender.FEMALE:
-        suffix = _("小姐") if age is not None and age < 30 else _("姐") if age is None or age < 50 else _("阿姨")
+        suffix = (
+            _("小姐")
+            if age is not None and age < 30
+            else _("姐")
+            if age is None or age < 50
+            else _("阿姨")
+        )
     elif member.gender == Gender.MALE:
-        suffix = _("先生") if age is not None and age < 30 else _("哥") if age is None or age < 50 else _("叔")
+        suffix = (
+            _("先生")
+            if age is not None and age < 30
+            else _("哥")
+            if age is None or age < 50
+            else _("叔")
+        )
     else:
         return member.name
     return f"{surname}{suffix}"

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -52,7 +52,12 @@ def _check_may_rebind(actor: User, member: Member, to_store: Store) -> None:
 
 @transaction.atomic
 def member_rebind(
-    *, member: Member, to_guide: User | None, reason: str, actor: User, to_store: Store | None = None
+    *,
+    member: Member,
+    to_guide: User | None,
+    reason: str,
+    actor: User,
+    to_store: Store | None = None,
 ) -> Member:
     """Bind a member to another guide (and, for HQ, another store), recording who, when and why."""
     member = Member.objects.select_for_update().get(pk=member.pk)
@@ -131,6 +136,20 @@ def _products_by_sku(lines: list[LineInput]) -> dict[str, Product]:
     return products
 
 
+def _order_exists(store: Store, order_no: str) -> RuleViolation:
+    return RuleViolation(
+        "order_exists",
+        _("门店 %(store)s 已有订单号 %(no)s。") % {"store": store.code, "no": order_no},
+        status_code=409,
+    )
+
+
+def _refund_exists(refund_no: str) -> RuleViolation:
+    return RuleViolation(
+        "refund_exists", _("退款单号 %(no)s 已登记。") % {"no": refund_no}, status_code=409
+    )
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -143,29 +162,34 @@ def order_create(
     amount: Decimal,
     lines: list[LineInput] = (),
 ) -> Order:
-    """Record a sale with its lines, attributed once and for all at ingest."""
+    """Record a sale with its lines, attributed once and for all at ingest.
+
+    Two tills racing on one order number: one wins, the other gets `order_exists` (409).
+    """
     _check_guide_of_store(guide, store)
     if Order.objects.filter(store=store, order_no=order_no).exists():
-        raise RuleViolation(
-            "order_exists",
-            _("门店 %(store)s 已有订单号 %(no)s。") % {"store": store.code, "no": order_no},
-            status_code=409,
-        )
+        raise _order_exists(store, order_no)
     products = _products_by_sku(list(lines))
     credited_store_id, credited_guide_id = order_attribution(
         store=store, guide=guide, member=member, channel=channel
     )
-    order = Order.objects.create(
-        store=store,
-        order_no=order_no,
-        member=member,
-        guide=guide,
-        channel=channel,
-        paid_at=paid_at,
-        amount=amount,
-        credited_store_id=credited_store_id,
-        credited_guide_id=credited_guide_id,
-    )
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                store=store,
+                order_no=order_no,
+                member=member,
+                guide=guide,
+                channel=channel,
+                paid_at=paid_at,
+                amount=amount,
+                credited_store_id=credited_store_id,
+                credited_guide_id=credited_guide_id,
+            )
+    except IntegrityError:
+        if Order.objects.filter(store=store, order_no=order_no).exists():
+            raise _order_exists(store, order_no) from None
+        raise
     OrderLine.objects.bulk_create(
         OrderLine(order=order, product=products[ln.sku], quantity=ln.quantity, amount=ln.amount)
         for ln in lines
@@ -177,17 +201,23 @@ def order_create(
 def order_refund(*, order: Order, refund_no: str, amount: Decimal, refunded_at: datetime) -> Refund:
     """Record a refund; the order's refunded amount never exceeds what was paid."""
     if Refund.objects.filter(order=order, refund_no=refund_no).exists():
-        raise RuleViolation(
-            "refund_exists", _("退款单号 %(no)s 已登记。") % {"no": refund_no}, status_code=409
-        )
-    updated = Order.objects.filter(
-        pk=order.pk, refunded_amount__lte=F("amount") - amount
-    ).update(refunded_amount=F("refunded_amount") + amount)
+        raise _refund_exists(refund_no)
+    updated = Order.objects.filter(pk=order.pk, refunded_amount__lte=F("amount") - amount).update(
+        refunded_amount=F("refunded_amount") + amount
+    )
     if not updated:
         raise RuleViolation(
             "refund_exceeds_amount",
             _("退款金额超过订单可退金额（订单 %(no)s）。") % {"no": order.order_no},
         )
-    return Refund.objects.create(
-        order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at
-    )
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at
+            )
+    except IntegrityError:
+        if Refund.objects.filter(order=order, refund_no=refund_no).exists():
+            raise _refund_exists(refund_no) from None
+        raise
+    order.refresh_from_db(fields=["refunded_amount"])
+    return refund

@@ -1,10 +1,9 @@
 """POS ingest: resolve what the till sends (phone, guide code, order number) within the key's store,
-then hand over to the order services in members. A lost race on a unique number is a 409."""
+then hand over to the order services in members."""
 
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from members.errors import RuleViolation
@@ -39,14 +38,6 @@ def _guide_by_code(store: Store, guide_code: str | None) -> User | None:
     return guide
 
 
-def _order_exists(store: Store, order_no: str) -> RuleViolation:
-    return RuleViolation(
-        "order_exists",
-        _("门店 %(store)s 已有订单号 %(no)s。") % {"store": store.code, "no": order_no},
-        status_code=409,
-    )
-
-
 def pos_order_create(
     *,
     store: Store,
@@ -58,25 +49,17 @@ def pos_order_create(
     amount: Decimal,
     lines: list[LineInput],
 ) -> Order:
-    """A till's sale. Two tills racing on one order number: one wins, the other gets a 409."""
-    member = _member_by_phone(phone)
-    guide = _guide_by_code(store, guide_code)
-    try:
-        with transaction.atomic():
-            return order_create(
-                store=store,
-                order_no=order_no,
-                member=member,
-                guide=guide,
-                channel=channel,
-                paid_at=paid_at,
-                amount=amount,
-                lines=lines,
-            )
-    except IntegrityError:
-        if Order.objects.filter(store=store, order_no=order_no).exists():
-            raise _order_exists(store, order_no) from None
-        raise
+    """A till's sale, with member and guide resolved within the key's store."""
+    return order_create(
+        store=store,
+        order_no=order_no,
+        member=_member_by_phone(phone),
+        guide=_guide_by_code(store, guide_code),
+        channel=channel,
+        paid_at=paid_at,
+        amount=amount,
+        lines=lines,
+    )
 
 
 def _own_order(store: Store, order_no: str) -> Order:
@@ -95,16 +78,4 @@ def pos_order_refund(
     *, store: Store, order_no: str, refund_no: str, amount: Decimal, refunded_at: datetime
 ) -> Refund:
     order = _own_order(store, order_no)
-    try:
-        with transaction.atomic():
-            refund = order_refund(
-                order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at
-            )
-    except IntegrityError:
-        if Refund.objects.filter(order=order, refund_no=refund_no).exists():
-            raise RuleViolation(
-                "refund_exists", _("退款单号 %(no)s 已登记。") % {"no": refund_no}, status_code=409
-            ) from None
-        raise
-    order.refresh_from_db(fields=["refunded_amount"])  # order_refund updated it in the database
-    return refund
+    return order_refund(order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at)

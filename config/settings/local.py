@@ -1,4 +1,4 @@
-"""The quickstart: `make demo` on an embedded SQLite file, tasks in-process unless a broker is set."""
+"""The quickstart (`make demo`): an embedded SQLite file; tasks in-process without a broker."""
 
 from .base import *  # noqa: F403
 from .base import env

@@ -15,7 +15,10 @@ HQ_ROUTES = [r for r in ROUTE_LIST if (c := classify(r)) and c.kind == "hq"]
 
 def _values(route, member, order_no="NO-X"):
     values = {"pk": member.pk, "object_id": member.pk, "content_type_id": 1, "order_no": order_no}
-    return {name: values.get(name, member.pk) for name in ["pk", "object_id", "content_type_id", "order_no"]}
+    return {
+        name: values.get(name, member.pk)
+        for name in ["pk", "object_id", "content_type_id", "order_no"]
+    }
 
 
 def _request(client, route, member, **extra):
@@ -26,7 +29,9 @@ def _request(client, route, member, **extra):
 
 def test_every_url_pattern_is_classified():
     unclassified = [route for route in ROUTE_LIST if classify(route) is None]
-    assert not unclassified, f"classify these URL patterns in tests/isolation/routes.py: {unclassified}"
+    assert not unclassified, (
+        f"classify these URL patterns in tests/isolation/routes.py: {unclassified}"
+    )
 
 
 def test_the_registry_names_no_pattern_that_is_gone():

@@ -16,7 +16,10 @@ def hq_client(client, hq_admin):
 def test_hq_opens_member_list_and_detail(hq_client, member_a, member_b):
     changelist = hq_client.get(reverse("admin:members_member_changelist"))
     assert changelist.status_code == 200
-    assert member_a.name in changelist.content.decode() and member_b.name in changelist.content.decode()
+    assert (
+        member_a.name in changelist.content.decode()
+        and member_b.name in changelist.content.decode()
+    )
     detail = hq_client.get(reverse("admin:members_member_change", args=[member_a.pk]))
     assert detail.status_code == 200
 
@@ -48,7 +51,9 @@ def test_admin_rebind_records_the_change(hq_client, member_a, store_b):
     guide = GuideFactory(store=store_b)
     url = reverse("admin:members_member_rebind_form", args=[member_a.pk])
     assert hq_client.get(url).status_code == 200
-    response = hq_client.post(url, {"to_store": store_b.pk, "to_guide": guide.pk, "reason": "会员搬家"})
+    response = hq_client.post(
+        url, {"to_store": store_b.pk, "to_guide": guide.pk, "reason": "会员搬家"}
+    )
     assert response.status_code == 302
     member_a.refresh_from_db()
     assert member_a.home_store == store_b

@@ -21,7 +21,9 @@ def test_anonymous_gets_401_or_403(member_a):
     assert response.status_code in (401, 403)
 
 
-def test_list_items_carry_id_and_name_and_masked_phone_for_store_staff(manager_a, member_a, member_b):
+def test_list_items_carry_id_and_name_and_masked_phone_for_store_staff(
+    manager_a, member_a, member_b
+):
     response = client_for(manager_a).get("/api/members/")
     assert response.status_code == 200
     [item] = response.json()["results"]
@@ -71,7 +73,9 @@ def test_filters(manager_a, store_a, params, expected):
     MemberFactory(home_store=store_a, name="张三")
     MemberFactory(home_store=store_a, name="三月生", birthday=date(1991, 3, 2))
     MemberFactory(home_store=store_a, name="老带新", source="referral")
-    names = {r["name"] for r in client_for(manager_a).get("/api/members/", params).json()["results"]}
+    names = {
+        r["name"] for r in client_for(manager_a).get("/api/members/", params).json()["results"]
+    }
     assert names == expected
 
 
@@ -80,8 +84,12 @@ def test_filter_by_guide_and_tag(manager_a, store_a, guide_a, member_a):
     member_a.tags.add(tag)
     MemberFactory(home_store=store_a)
     client = client_for(manager_a)
-    assert [r["id"] for r in client.get("/api/members/", {"guide": guide_a.pk}).json()["results"]] == [member_a.pk]
-    assert [r["id"] for r in client.get("/api/members/", {"tag": tag.pk}).json()["results"]] == [member_a.pk]
+    assert [
+        r["id"] for r in client.get("/api/members/", {"guide": guide_a.pk}).json()["results"]
+    ] == [member_a.pk]
+    assert [r["id"] for r in client.get("/api/members/", {"tag": tag.pk}).json()["results"]] == [
+        member_a.pk
+    ]
 
 
 def test_filter_by_another_stores_guide_is_a_400_not_a_leak(manager_a, guide_b, member_b):
@@ -90,7 +98,9 @@ def test_filter_by_another_stores_guide_is_a_400_not_a_leak(manager_a, guide_b, 
     assert member_b.name not in response.content.decode()
 
 
-@pytest.mark.parametrize("params", [{"birthday_month": 13}, {"birthday_month": "x"}, {"source": "nope"}, {"page": "x"}])
+@pytest.mark.parametrize(
+    "params", [{"birthday_month": 13}, {"birthday_month": "x"}, {"source": "nope"}, {"page": "x"}]
+)
 def test_bad_filters_are_4xx(manager_a, member_a, params):
     assert client_for(manager_a).get("/api/members/", params).status_code in (400, 404)
 
@@ -102,7 +112,9 @@ def test_page_size_is_adjustable_up_to_1000(hq_admin, store_a):
     assert len(client.get("/api/members/", {"page_size": 5000}).json()["results"]) == 3
 
 
-def test_list_query_count_does_not_grow_with_members(manager_a, store_a, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_members(
+    manager_a, store_a, django_assert_max_num_queries
+):
     for _ in range(20):
         MemberFactory(home_store=store_a).tags.add(TagFactory())
     with django_assert_max_num_queries(6):
@@ -112,11 +124,15 @@ def test_list_query_count_does_not_grow_with_members(manager_a, store_a, django_
 def test_reveal_phone_is_logged(manager_a, member_a):
     response = client_for(manager_a).post(f"/api/members/{member_a.pk}/reveal-phone/")
     assert response.json() == {"phone": member_a.phone}
-    assert LogEntry.objects.filter(additional_data__event="phone_reveal", actor=manager_a).count() == 1
+    assert (
+        LogEntry.objects.filter(additional_data__event="phone_reveal", actor=manager_a).count() == 1
+    )
 
 
 def test_reveal_phone_of_another_stores_member_is_404(manager_a, member_b):
-    assert client_for(manager_a).post(f"/api/members/{member_b.pk}/reveal-phone/").status_code == 404
+    assert (
+        client_for(manager_a).post(f"/api/members/{member_b.pk}/reveal-phone/").status_code == 404
+    )
     assert not LogEntry.objects.exists()
 
 

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from members.selectors import age_band, form_of_address, five_looks, member_figures, tenure_label
+from members.selectors import age_band, five_looks, form_of_address, member_figures, tenure_label
 from tests.members.factories import MemberFactory, OrderFactory, OrderLineFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,11 @@ def test_the_domain_example_card(store_a):
     # DOMAIN.md: born 1990-10-15, card opened 2013-12-08, average ticket 302 yuan,
     # bought a cleanser and an eye cream of one series.
     member = MemberFactory(
-        home_store=store_a, name="王芳", gender="F", birthday=date(1990, 10, 15), joined_at=date(2013, 12, 8)
+        home_store=store_a,
+        name="王芳",
+        gender="F",
+        birthday=date(1990, 10, 15),
+        joined_at=date(2013, 12, 8),
     )
     cleanser = ProductFactory(name="洁面乳", series="雪润", category="清洁")
     eye_cream = ProductFactory(name="眼霜", series="雪润", category="抗老")
@@ -37,8 +41,12 @@ def test_the_domain_example_card(store_a):
 
 
 def test_refunded_in_full_orders_do_not_count_and_partial_refunds_net(store_a, member_a):
-    OrderFactory(store=store_a, member=member_a, amount=Decimal("100.00"), refunded_amount=Decimal("100.00"))
-    OrderFactory(store=store_a, member=member_a, amount=Decimal("100.00"), refunded_amount=Decimal("40.00"))
+    OrderFactory(
+        store=store_a, member=member_a, amount=Decimal("100.00"), refunded_amount=Decimal("100.00")
+    )
+    OrderFactory(
+        store=store_a, member=member_a, amount=Decimal("100.00"), refunded_amount=Decimal("40.00")
+    )
     figures = member_figures(member_a)
     assert figures.order_count == 1
     assert figures.total_spent == Decimal("60.00")
@@ -59,7 +67,8 @@ def test_first_and_last_purchase(store_a, member_a):
 
 
 @pytest.mark.parametrize(
-    ("age", "band"), [(18, "25岁以下"), (25, "25–29岁"), (39, "35–39岁"), (49, "40–49岁"), (50, "50岁及以上")]
+    ("age", "band"),
+    [(18, "25岁以下"), (25, "25–29岁"), (39, "35–39岁"), (49, "40–49岁"), (50, "50岁及以上")],
 )
 def test_age_bands(age, band):
     assert age_band(age) == band
@@ -67,7 +76,14 @@ def test_age_bands(age, band):
 
 @pytest.mark.parametrize(
     ("gender", "age", "expected"),
-    [("F", 25, "李小姐"), ("F", 40, "李姐"), ("F", 55, "李阿姨"), ("M", 25, "李先生"), ("M", 40, "李哥"), ("", 40, "李四")],
+    [
+        ("F", 25, "李小姐"),
+        ("F", 40, "李姐"),
+        ("F", 55, "李阿姨"),
+        ("M", 25, "李先生"),
+        ("M", 40, "李哥"),
+        ("", 40, "李四"),
+    ],
 )
 def test_form_of_address(gender, age, expected):
     assert form_of_address(MemberFactory.build(name="李四", gender=gender), age) == expected

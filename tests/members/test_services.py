@@ -39,7 +39,9 @@ def test_rebind_to_the_same_guide_is_a_no_op(manager_a, member_a, guide_a):
 
 def test_manager_cannot_move_member_to_another_store(manager_a, member_a, store_b, guide_b):
     with pytest.raises(RuleViolation) as exc:
-        member_rebind(member=member_a, to_store=store_b, to_guide=guide_b, reason="x", actor=manager_a)
+        member_rebind(
+            member=member_a, to_store=store_b, to_guide=guide_b, reason="x", actor=manager_a
+        )
     assert exc.value.code == "cross_store_rebind_hq_only"
     member_a.refresh_from_db()
     assert member_a.home_store_id != store_b.pk
@@ -53,18 +55,24 @@ def test_rebind_to_guide_of_another_store_is_rejected(manager_a, member_a, guide
 
 def test_guide_may_not_rebind(guide_a, member_a, store_a):
     with pytest.raises(RuleViolation):
-        member_rebind(member=member_a, to_guide=GuideFactory(store=store_a), reason="x", actor=guide_a)
+        member_rebind(
+            member=member_a, to_guide=GuideFactory(store=store_a), reason="x", actor=guide_a
+        )
 
 
 def test_hq_moves_member_across_stores(hq_admin, member_a, store_b, guide_b):
-    member_rebind(member=member_a, to_store=store_b, to_guide=guide_b, reason="搬家", actor=hq_admin)
+    member_rebind(
+        member=member_a, to_store=store_b, to_guide=guide_b, reason="搬家", actor=hq_admin
+    )
     member_a.refresh_from_db()
     assert (member_a.home_store, member_a.guide) == (store_b, guide_b)
 
 
 def test_rebind_needs_a_reason(manager_a, member_a, store_a):
     with pytest.raises(RuleViolation) as exc:
-        member_rebind(member=member_a, to_guide=GuideFactory(store=store_a), reason=" ", actor=manager_a)
+        member_rebind(
+            member=member_a, to_guide=GuideFactory(store=store_a), reason=" ", actor=manager_a
+        )
     assert exc.value.code == "reason_required"
 
 
@@ -93,7 +101,9 @@ def test_in_store_sale_counts_for_the_selling_store_and_guide(store_a, store_b, 
     assert (order.credited_store, order.credited_guide) == (store_a, seller)
 
 
-def test_online_sale_counts_for_the_bound_guide_and_their_store(store_a, store_b, member_b, guide_b):
+def test_online_sale_counts_for_the_bound_guide_and_their_store(
+    store_a, store_b, member_b, guide_b
+):
     order = _order(store_a, member_b, Channel.MINI_PROGRAM)
     assert (order.credited_store, order.credited_guide) == (store_b, guide_b)
 
@@ -159,6 +169,8 @@ def test_the_same_refund_number_is_recorded_once(store_a, member_a):
     order = OrderFactory(store=store_a, member=member_a, amount=Decimal("100.00"))
     order_refund(order=order, refund_no="R1", amount=Decimal("10.00"), refunded_at=timezone.now())
     with pytest.raises(RuleViolation):
-        order_refund(order=order, refund_no="R1", amount=Decimal("10.00"), refunded_at=timezone.now())
+        order_refund(
+            order=order, refund_no="R1", amount=Decimal("10.00"), refunded_at=timezone.now()
+        )
     order.refresh_from_db()
     assert order.refunded_amount == Decimal("10.00")
