@@ -70,6 +70,7 @@ class SalesCalendar:
         self.last_day = last_day
         self.first_day = last_day - timedelta(days=days - 1)
         self.days = [self.first_day + timedelta(days=i) for i in range(days)]
+        self.day_codes = [f"{d:%y%m%d}" for d in self.days]  # for order numbers
         weights = [self._weight(i, d) for i, d in enumerate(self.days)]
         self.cumulative = [0.0]
         for w in weights:

@@ -292,7 +292,7 @@ class Population:
     def _order_no(self, store, day: int) -> str:
         """The store's own running number, prefixed with the day: independent of primary keys."""
         self.store_order_count[store.id] += 1
-        return f"{self.calendar.days[day]:%y%m%d}{store.code}{self.store_order_count[store.id]:07d}"
+        return f"{self.calendar.day_codes[day]}{store.code}{self.store_order_count[store.id]:07d}"
 
     def _lines(self, profile, day: int) -> list[tuple[int, int, int]]:
         """1 to 3 distinct products, mostly of the favourite series, at the day's discount."""

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +41,6 @@ def seed_demo(
         return False
     started = time.monotonic()
     with transaction.atomic():
-        _constraints_checked_per_statement()
         population = _population(random.Random(seed), members, today or timezone.localdate())
         population.sink.start()
         every = max(1, members // CHUNK_MEMBERS // 20)  # about twenty progress lines
@@ -50,18 +49,11 @@ def seed_demo(
                 break
             if number % every == 0 or population.generated == members:
                 report(_progress(population, time.monotonic() - started))
-        report(_("正在重建索引与约束……"))
+        report(_("正在完成写入（建立索引、重置序列）……"))
         population.sink.finish()
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
     report(demo_logins())
     return True
-
-
-def _constraints_checked_per_statement() -> None:
-    """Deferred foreign keys would queue one check per row until commit: millions at scale."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _population(rng: random.Random, members: int, today: date) -> Population:

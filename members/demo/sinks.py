@@ -87,6 +87,9 @@ class CopySink(_Sink):
 
     def start(self) -> None:
         with connection.cursor() as cursor:
+            # Check the staff and stores just created now: a table with pending deferred
+            # foreign-key checks cannot be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             for model in self.columns:
                 self._dropped.append(_drop_indexes_and_constraints(cursor, model._meta.db_table))
@@ -106,6 +109,7 @@ class CopySink(_Sink):
                 _restore_indexes_and_constraints(cursor, table, indexes, constraints)
             for model in self.columns:
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's default
         super().finish()
 
     def _wait(self) -> None:
