@@ -70,7 +70,7 @@ class Population:
         self.rng, self.sink, self.org, self.total = rng, sink, org, total
         self.today = today
         self.calendar = SalesCalendar(last_day=today - timedelta(days=1))
-        self.now = self.calendar.local_midnight[-1] + 86400 + 6 * 3600  # today, 06:00
+        self.now = self.calendar.local_midnight[-1] + 86400  # today, 00:00: always past
         self.now_text = sink.timestamp(self.now)
         self.ids = {model: IdRange(first_ids[model]) for model in first_ids}
         self.phones = PhoneBook(rng)
