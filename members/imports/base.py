@@ -1,0 +1,233 @@
+"""The import loop shared by every kind: chunks, duplicates, one transaction per chunk, counts.
+
+An `Importer` says how to parse a row (`parse`), what identifies it within a file (`key`), and how
+to turn a chunk of parsed rows into creates, updates and bad rows (`plan`) against lookups it
+loads once per chunk. `write` applies a plan with bulk statements. Nothing here runs a query per
+row; a row is either written whole or reported, never half-applied.
+"""
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import batched
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from members.models import ImportKind, ImportRun, User
+
+from .cells import Cells, RowError
+from .reading import Record, open_records
+from .report import ErrorReport, shown
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 5000
+UPDATE_BATCH_SIZE = 1000
+
+
+@dataclass
+class Plan:
+    """What one chunk does: new objects, changed objects, and the rows refused."""
+
+    create: list[models.Model] = field(default_factory=list)
+    update: list[models.Model] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def reject(self, row: int, column: str, value, reason: str) -> None:
+        self.errors.append(RowError(row, column, "" if value is None else str(value), reason))
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.read - self.created - self.updated - self.rejected
+
+    def plus(self, *, read: int, created: int, updated: int, rejected: int) -> "Counts":
+        return Counts(
+            self.read + read,
+            self.created + created,
+            self.updated + updated,
+            self.rejected + rejected,
+        )
+
+
+class Importer:
+    """One kind of import file. Subclasses fill in the class attributes and three methods."""
+
+    kind: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    columns: ClassVar[tuple[str, ...]]
+    # The column a within-file duplicate is reported on, and the fields a re-import may change.
+    key_column: ClassVar[str]
+    update_fields: ClassVar[tuple[str, ...]] = ()
+
+    def parse(self, cells: Cells):
+        """A parsed row (its cells' errors are left on `cells`)."""
+        raise NotImplementedError
+
+    def key(self, row) -> tuple | None:
+        """What identifies the row within the file, or None when that part did not parse."""
+        raise NotImplementedError
+
+    def plan(self, rows: list) -> Plan:
+        raise NotImplementedError
+
+    def write(self, plan: Plan) -> None:
+        if plan.create:
+            self.model.objects.bulk_create(plan.create)
+        if plan.update:
+            self.model.objects.bulk_update(
+                plan.update, self.update_fields, batch_size=UPDATE_BATCH_SIZE
+            )
+
+
+@dataclass
+class ParsedChunk:
+    read: int
+    rows: list = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    keys: dict[tuple, int] = field(default_factory=dict)
+
+
+@dataclass
+class ImportResult:
+    run: ImportRun
+    counts: Counts
+    report_path: Path | None
+
+
+class ImportJob:
+    """One run of one importer over one file."""
+
+    def __init__(self, importer: Importer, run: ImportRun, report: ErrorReport, chunk_size: int):
+        self.importer = importer
+        self.run = run
+        self.report = report
+        self.chunk_size = chunk_size
+        self.counts = Counts()
+        self.seen: dict[tuple, int] = {}  # key -> the row where it first appeared
+
+    def process(self, records: Iterator[Record], progress=None) -> None:
+        for chunk in batched(records, self.chunk_size):
+            self._process_chunk(chunk)
+            if progress:
+                progress(self.counts)
+
+    def _process_chunk(self, records: tuple[Record, ...]) -> None:
+        chunk = self._parse(records)
+        plan = self._apply(chunk)
+        self.seen.update(chunk.keys)
+        self.report.add_rows([*chunk.errors, *plan.errors])
+
+    def _parse(self, records: tuple[Record, ...]) -> "ParsedChunk":
+        chunk = ParsedChunk(read=len(records))
+        for record in records:
+            if record.error is not None:
+                chunk.errors.append(record.error)
+                continue
+            cells = Cells(record.row, record.values)
+            row = self.importer.parse(cells)
+            key = self.importer.key(row)
+            if key is not None:
+                first = self.seen.get(key) or chunk.keys.get(key)
+                if first:
+                    cells.fail(self.importer.key_column, _duplicate_reason(first))
+                else:
+                    chunk.keys[key] = record.row
+            if cells.errors:
+                chunk.errors.extend(cells.errors)
+            else:
+                chunk.rows.append(row)
+        return chunk
+
+    def _apply(self, chunk: "ParsedChunk") -> Plan:
+        """Plan and write the chunk in one transaction, its counts with it. A write conflict
+        (another import committing the same rows in between) is retried once with fresh lookups;
+        a second one rejects the chunk's rows rather than half-applying them."""
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    plan = self.importer.plan(chunk.rows) if chunk.rows else Plan()
+                    self.importer.write(plan)
+                    counts = self._save_counts(chunk, plan)
+            except IntegrityError:
+                logger.warning("import run %s: write conflict (attempt %s)", self.run.pk, attempt)
+                continue
+            self.counts = counts
+            return plan
+        plan = Plan()
+        for row in chunk.rows:
+            plan.reject(
+                row.row,
+                "",
+                "",
+                _("写入冲突（可能有另一个导入同时写入同样的数据），请重新导入该文件。"),
+            )
+        self.counts = self._save_counts(chunk, plan)
+        return plan
+
+    def _save_counts(self, chunk: "ParsedChunk", plan: Plan) -> Counts:
+        counts = self.counts.plus(
+            read=chunk.read,
+            created=len(plan.create),
+            updated=len(plan.update),
+            rejected=len({e.row for e in chunk.errors}) + len({e.row for e in plan.errors}),
+        )
+        ImportRun.objects.filter(pk=self.run.pk).update(
+            rows_read=counts.read,
+            rows_created=counts.created,
+            rows_updated=counts.updated,
+            rows_rejected=counts.rejected,
+        )
+        return counts
+
+    def finish(self) -> ImportResult:
+        report_path = self.report.finish()
+        self.run.rows_read = self.counts.read
+        self.run.rows_created = self.counts.created
+        self.run.rows_updated = self.counts.updated
+        self.run.rows_rejected = self.counts.rejected
+        self.run.errors = self.report.stored
+        self.run.save()
+        return ImportResult(self.run, self.counts, report_path)
+
+
+def _duplicate_reason(first_row: int) -> str:
+    return _("与第 %(row)s 行重复：同一条数据在文件中出现了多次，只导入第一次出现的行。") % {
+        "row": first_row
+    }
+
+
+def run_import(
+    importer: Importer,
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    actor: User | None = None,
+    report_path: Path | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress=None,
+) -> ImportResult:
+    """Import a CSV file. Raises ImportFileError, before writing anything, when it is unreadable."""
+    records = open_records(stream, importer.columns)
+    run = ImportRun.objects.create(
+        kind=ImportKind(importer.kind),
+        file_name=shown(file_name)[-255:],
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    job = ImportJob(importer, run, ErrorReport(report_path), chunk_size)
+    try:
+        job.process(records, progress)
+    except BaseException:
+        job.report.abandon()
+        raise
+    return job.finish()
