@@ -175,9 +175,11 @@ def time_copy(path: Path) -> float:
             "guide_code text, channel text, paid_at timestamp, amount numeric(12, 2))"
         )
     started = time.perf_counter()
-    with connection.cursor() as cursor, path.open("rb") as source, cursor.copy(
-        "COPY bench_copy_orders FROM STDIN WITH (FORMAT csv, HEADER true)"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        path.open("rb") as source,
+        cursor.copy("COPY bench_copy_orders FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+    ):
         while block := source.read(1 << 20):
             copy.write(block)
     elapsed = time.perf_counter() - started
