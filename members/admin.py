@@ -7,20 +7,18 @@ existing members: they change only through the audited re-bind page (members.ser
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.paginator import Paginator
-from django.db import connection
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter, RelatedDropdownFilter
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from . import admin_imports  # noqa: F401  (registers the import pages)
+from .admin_base import HqOnlyAdmin, ReadOnlyAdmin
 from .errors import RuleViolation
 from .models import (
     Member,
@@ -29,7 +27,6 @@ from .models import (
     OwnershipChange,
     Product,
     Region,
-    Role,
     Store,
     StoreGroup,
     Tag,
@@ -39,81 +36,15 @@ from .phones import mask_phone
 from .services import member_rebind
 
 
-class EstimatedCountPaginator(Paginator):
-    """On Postgres, an unfiltered list of millions uses the planner's row estimate, not COUNT(*)."""
-
-    @cached_property
-    def count(self):
-        query = getattr(self.object_list, "query", None)
-        if connection.vendor == "postgresql" and query is not None and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [self.object_list.model._meta.db_table],
-                )
-                estimate = cursor.fetchone()[0]
-            if estimate > 100_000:
-                return estimate
-        return super().count
-
-
-class HqOnlyAdmin(ModelAdmin):
-    """HQ staff only; queryset scoped through the model's visible_to(user)."""
-
-    list_per_page = 50
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def _is_hq(self, request):
-        return request.user.is_active and request.user.is_staff and request.user.is_hq
-
-    def has_module_permission(self, request):
-        return self._is_hq(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_hq(request)
-
-    def has_add_permission(self, request):
-        return self._is_hq(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_hq(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._is_hq(request) and (
-            request.user.is_superuser or request.user.role == Role.HQ_ADMIN
-        )
-
-
-class ReadOnlyAdmin(HqOnlyAdmin):
-    """Records that come from the POS, imports or services: viewed here, never edited."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Region)
 class RegionAdmin(HqOnlyAdmin):
     search_fields = ["name"]
     list_display = ["name", "created_at"]
 
-    def get_queryset(self, request):
-        return Region.objects.all() if self._is_hq(request) else Region.objects.none()
-
 
 @admin.register(StoreGroup)
 class StoreGroupAdmin(RegionAdmin):
-    def get_queryset(self, request):
-        return StoreGroup.objects.all() if self._is_hq(request) else StoreGroup.objects.none()
+    pass
 
 
 @admin.register(Store)
@@ -299,9 +230,6 @@ class ProductAdmin(HqOnlyAdmin):
     list_display = ["sku", "name", "series", "category", "list_price"]
     list_filter = ["series", "category"]
     search_fields = ["sku", "name"]
-
-    def get_queryset(self, request):
-        return Product.objects.all() if self._is_hq(request) else Product.objects.none()
 
 
 @admin.register(OwnershipChange)

@@ -16,9 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget
 
+from .admin_base import ReadOnlyAdmin, is_hq_staff
 from .audit import audit_record
 from .imports import IMPORTERS, ImportFileError, import_file
 from .imports.report import REPORT_HEADER, stored_report_rows
@@ -36,13 +36,8 @@ class ImportUploadForm(forms.Form):
     )
 
 
-def _is_hq(request) -> bool:
-    user = request.user
-    return user.is_active and user.is_staff and user.is_hq
-
-
 @admin.register(ImportRun)
-class ImportRunAdmin(ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "kind",
@@ -66,28 +61,9 @@ class ImportRunAdmin(ModelAdmin):
     list_before_template = "admin/imports/importrun_list_before.html"
     change_form_after_template = "admin/imports/importrun_errors.html"
 
-    # Read-only for everyone: a run is a record of what happened.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return _is_hq(request)
-
-    def has_module_permission(self, request):
-        return _is_hq(request)
-
+    # Read-only (a run is a record of what happened); only HQ staff may start one.
     def has_import_permission(self, request):
-        return _is_hq(request)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if _is_hq(request) else queryset.none()
+        return is_hq_staff(request)
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -3,22 +3,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
+
+from members.admin_base import HqOnlyAdmin, ReadOnlyAdmin
 
 from .models import IdempotentRequest, PosApiKey
-
-
-class HqOnlyAdmin(ModelAdmin):
-    """Store staff never see POS credentials or requests, not even their own store's."""
-
-    def has_module_permission(self, request):
-        return bool(request.user.is_active and request.user.is_staff and request.user.is_hq)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PosApiKey)
@@ -29,14 +17,8 @@ class PosApiKeyAdmin(HqOnlyAdmin):
     list_select_related = ["store"]
     actions = ["deactivate"]
 
-    def get_queryset(self, request):
-        return PosApiKey.objects.visible_to(request.user).select_related("store")
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
+    def has_delete_permission(self, request, obj=None):
+        return False  # keys are deactivated, never deleted
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -65,7 +47,7 @@ class PosApiKeyAdmin(HqOnlyAdmin):
 
 
 @admin.register(IdempotentRequest)
-class IdempotentRequestAdmin(HqOnlyAdmin):
+class IdempotentRequestAdmin(ReadOnlyAdmin):
     """Read-only: what each POS call with a given key was answered, for support."""
 
     list_display = ["key", "store", "response_status", "created_at"]
@@ -80,14 +62,3 @@ class IdempotentRequestAdmin(HqOnlyAdmin):
         "response_body",
         "created_at",
     ]
-
-    def get_queryset(self, request):
-        if not self.has_module_permission(request):
-            return IdempotentRequest.objects.none()
-        return IdempotentRequest.objects.select_related("store")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

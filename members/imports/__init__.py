@@ -12,9 +12,9 @@ order and product); imports never move a member to another store or guide.
 from pathlib import Path
 from typing import BinaryIO
 
-from members.models import ImportKind, User
+from members.models import ImportKind
 
-from .base import DEFAULT_CHUNK_SIZE, Importer, ImportResult, run_import
+from .base import DEFAULT_CHUNK_SIZE, Importer, ImportResult, run_import  # noqa: F401
 from .members import MemberImporter
 from .order_lines import OrderLineImporter
 from .orders import OrderImporter
@@ -36,23 +36,9 @@ def report_path_for(input_path: Path) -> Path:
     return input_path.with_name(input_path.name + ".errors.csv")
 
 
-def import_file(
-    kind: str,
-    stream: BinaryIO,
-    *,
-    file_name: str,
-    actor: User | None = None,
-    report_path: Path | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    progress=None,
-) -> ImportResult:
-    """Import one CSV file of the given kind; raises ImportFileError when it cannot be read."""
-    return run_import(
-        IMPORTERS[kind](),
-        stream,
-        file_name=file_name,
-        actor=actor,
-        report_path=report_path,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
+def import_file(kind: str, stream: BinaryIO, **options) -> ImportResult:
+    """Import one CSV file of the given kind (options as for run_import: file_name, actor, ...).
+
+    Raises ImportFileError when the file cannot be read at all.
+    """
+    return run_import(IMPORTERS[kind](), stream, **options)

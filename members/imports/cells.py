@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.phones import PhoneError, normalize_phone
@@ -138,6 +138,15 @@ def choice_parser(spellings: dict[str, str], allowed: str) -> Callable[[str], st
             raise CellError(_("可选值为：%(allowed)s。") % {"allowed": allowed}) from None
 
     return parse
+
+
+def text_choices_parser(choices) -> Callable[[str], str]:
+    """A TextChoices parser: accepts each code and its Chinese label (加盟 → franchise)."""
+    with translation.override("zh-hans"):
+        spellings = {value: value for value in choices.values}
+        spellings |= {str(label): value for value, label in choices.choices}
+        allowed = "、".join(f"{value}（{label}）" for value, label in choices.choices)
+    return choice_parser(spellings, allowed)
 
 
 def text_parser(max_length: int) -> Callable[[str], str]:

@@ -10,27 +10,26 @@ recruitment figures, so it is never guessed as "today".
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Gender, ImportKind, Member, Source
 
 from .base import Importer, Plan
-from .cells import Cells, choice_parser, parse_past_date, parse_phone, text_parser
+from .cells import (
+    Cells,
+    choice_parser,
+    parse_past_date,
+    parse_phone,
+    text_choices_parser,
+    text_parser,
+)
 from .lookups import by_key, guide_problem, guides_by_code, stores_by_code, unknown_store_reason
 
 parse_gender = choice_parser(
     {"M": Gender.MALE, "F": Gender.FEMALE, "男": Gender.MALE, "女": Gender.FEMALE},
     "M、F、男、女（或留空）",
 )
-
-
-def _source_parser():
-    with translation.override("zh-hans"):
-        spellings = {value: value for value in Source.values}
-        spellings |= {str(label): value for value, label in Source.choices}
-        allowed = "、".join(f"{value}（{label}）" for value, label in Source.choices)
-    return choice_parser(spellings, allowed)
 
 
 @dataclass(slots=True)
@@ -63,7 +62,7 @@ class MemberImporter(Importer):
     update_fields = ("name", "gender", "birthday", "joined_at", "source", "updated_at")
 
     def __init__(self):
-        self.parse_source = _source_parser()
+        self.parse_source = text_choices_parser(Source)
 
     def parse(self, cells: Cells) -> MemberRow:
         return MemberRow(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Channel, ImportKind, Member, Order
@@ -23,10 +23,10 @@ from members.services import order_attribution
 from .base import Importer, Plan
 from .cells import (
     Cells,
-    choice_parser,
     parse_amount,
     parse_local_datetime,
     parse_phone,
+    text_choices_parser,
     text_parser,
 )
 from .lookups import (
@@ -39,14 +39,6 @@ from .lookups import (
 )
 
 ATTRIBUTION_INPUTS = ("member_id", "guide_id", "channel")
-
-
-def _channel_parser():
-    with translation.override("zh-hans"):
-        spellings = {value: value for value in Channel.values}
-        spellings |= {str(label): value for value, label in Channel.choices}
-        allowed = "、".join(f"{value}（{label}）" for value, label in Channel.choices)
-    return choice_parser(spellings, allowed)
 
 
 @dataclass(slots=True)
@@ -78,7 +70,7 @@ class OrderImporter(Importer):
     )
 
     def __init__(self):
-        self.parse_channel = _channel_parser()
+        self.parse_channel = text_choices_parser(Channel)
 
     def parse(self, cells: Cells) -> OrderRow:
         return OrderRow(

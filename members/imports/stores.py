@@ -12,20 +12,10 @@ from django.utils import timezone
 from members.models import ImportKind, OperatingModel, Region, Store, StoreGroup
 
 from .base import Importer, Plan
-from .cells import Cells, choice_parser, text_parser
+from .cells import Cells, text_choices_parser, text_parser
 from .lookups import by_key
 
-parse_operating_model = choice_parser(
-    {
-        "franchise": OperatingModel.FRANCHISE,
-        "direct": OperatingModel.DIRECT,
-        "managed": OperatingModel.MANAGED,
-        "加盟": OperatingModel.FRANCHISE,
-        "直营": OperatingModel.DIRECT,
-        "托管": OperatingModel.MANAGED,
-    },
-    "franchise（加盟）、direct（直营）、managed（托管）",
-)
+parse_operating_model = text_choices_parser(OperatingModel)
 
 
 @dataclass(slots=True)
