@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "auditlog",
+    "jobs",
     "members",
     "pos",
     "coupons",

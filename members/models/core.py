@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
-from .scope import scope_q
+from ..scope import scope_q
 
 ZERO = Decimal("0.00")
 
@@ -250,6 +250,17 @@ class Tag(TimeStampedModel):
         verbose_name=_("门店"),
         help_text=_("为空表示总部标签。"),
     )
+    # An HQ rule tag: members matching the segment's rule get the tag, recomputed nightly.
+    rule_segment = models.ForeignKey(
+        "members.Segment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rule_tags",
+        verbose_name=_("规则（分组）"),
+        help_text=_("设置后为规则标签：每晚按该分组的规则重新计算，不能手工打标。"),
+    )
+    recomputed_at = models.DateTimeField(_("最近计算时间"), null=True, blank=True)
 
     objects = TagQuerySet.as_manager()
 
@@ -334,6 +345,8 @@ class Member(TimeStampedModel):
         ordering = ["-id"]
         verbose_name = _("会员")
         verbose_name_plural = _("会员")
+        # Exports of member lists need their own permission (INVARIANTS, personal data).
+        permissions = [("export_member", _("可导出会员名单"))]
         indexes = [
             # The store's member list, filtered by guide (portal, API).
             models.Index(fields=["home_store", "guide"], name="member_store_guide"),

@@ -1,0 +1,16 @@
+"""The members app's models, one module per concept; import them from here."""
+
+from .core import *  # noqa: F403
+from .core import ZERO, TimeStampedModel  # noqa: F401
+from .exports import ExportLog, ExportLogQuerySet  # noqa: F401
+from .rfm import (  # noqa: F401
+    MemberRfm,
+    RfmGroup,
+    RfmGroupChange,
+    RfmGroupCount,
+    RfmRun,
+    RfmSettings,
+    RfmStage,
+    ThresholdMethod,
+)
+from .segments import Segment, SegmentMember, SegmentSize, empty_rule  # noqa: F401

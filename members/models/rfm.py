@@ -1,0 +1,239 @@
+"""RFM(L) scoring and the eight customer groups (DOMAIN.md), regrouped nightly.
+
+`MemberRfm` holds each member's figures as of the latest finished run; `RfmRun` the run's
+settings and thresholds; `RfmGroupChange` the members whose group changed at a run (the
+migration matrix is read from it); `RfmGroupCount` each store's group sizes per run.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..scope import scope_q
+from .core import Member, Store, TimeStampedModel
+
+
+class RfmGroup(models.TextChoices):
+    IMPORTANT_VALUE = "important_value", _("重要价值")
+    ORDINARY_VALUE = "ordinary_value", _("一般价值")
+    IMPORTANT_DEVELOPMENT = "important_development", _("重要发展")
+    ORDINARY_DEVELOPMENT = "ordinary_development", _("一般发展")
+    IMPORTANT_RETENTION = "important_retention", _("重要保持")
+    ORDINARY_RETENTION = "ordinary_retention", _("一般保持")
+    IMPORTANT_WINBACK = "important_winback", _("重要挽留")
+    ORDINARY_WINBACK = "ordinary_winback", _("一般挽留")
+    NO_PURCHASE = "no_purchase", _("未消费")
+
+
+class ThresholdMethod(models.TextChoices):
+    MEDIAN = "median", _("中位数")
+    MEAN = "mean", _("平均数")
+    FIXED = "fixed", _("固定值")
+
+
+THRESHOLD = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
+
+
+class RfmSettings(TimeStampedModel):
+    """HQ's settings for the next runs (one row). Each run copies what it used."""
+
+    window_days = models.PositiveIntegerField(
+        _("统计周期（天）"), default=365, help_text=_("F 与 M 统计最近多少天的订单。")
+    )
+    r_method = models.CharField(
+        _("R 阈值方法"), max_length=8, choices=ThresholdMethod, default=ThresholdMethod.MEDIAN
+    )
+    r_fixed = models.DecimalField(_("R 固定阈值（天）"), **THRESHOLD)
+    f_method = models.CharField(
+        _("F 阈值方法"), max_length=8, choices=ThresholdMethod, default=ThresholdMethod.MEDIAN
+    )
+    f_fixed = models.DecimalField(_("F 固定阈值（次）"), **THRESHOLD)
+    m_method = models.CharField(
+        _("M 阈值方法"), max_length=8, choices=ThresholdMethod, default=ThresholdMethod.MEDIAN
+    )
+    m_fixed = models.DecimalField(_("M 固定阈值（元）"), **THRESHOLD)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("RFM 设置")
+        verbose_name_plural = _("RFM 设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1, window_days__lte=3650), name="rfm_window_range"
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=~Q(**{f"{axis}_method": "fixed"})
+                    | Q(**{f"{axis}_fixed__isnull": False}),
+                    name=f"rfm_{axis}_fixed_given",
+                )
+                for axis in "rfm"
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("RFM 设置"))
+
+    @classmethod
+    def current(cls) -> "RfmSettings":
+        return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+class RfmRun(TimeStampedModel):
+    """One regroup for one as-of date, with the settings and thresholds it used."""
+
+    business_date = models.DateField(_("统计日期"), unique=True)
+    job_run = models.OneToOneField(
+        "jobs.JobRun", on_delete=models.PROTECT, null=True, blank=True, related_name="rfm_run"
+    )
+    window_days = models.PositiveIntegerField(_("统计周期（天）"))
+    r_method = models.CharField(_("R 阈值方法"), max_length=8, choices=ThresholdMethod)
+    f_method = models.CharField(_("F 阈值方法"), max_length=8, choices=ThresholdMethod)
+    m_method = models.CharField(_("M 阈值方法"), max_length=8, choices=ThresholdMethod)
+    r_threshold = models.DecimalField(_("R 阈值（天）"), **THRESHOLD)
+    f_threshold = models.DecimalField(_("F 阈值（次）"), **THRESHOLD)
+    m_threshold = models.DecimalField(_("M 阈值（元）"), **THRESHOLD)
+    active_members = models.PositiveIntegerField(_("活跃会员数"), default=0)
+    members = models.PositiveIntegerField(_("会员数"), default=0)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-business_date"]
+        verbose_name = _("RFM 分群运行")
+        verbose_name_plural = _("RFM 分群运行")
+
+    def __str__(self):
+        return f"RFM {self.business_date}"
+
+
+class MemberRfmQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="member__home_store", guide="member__guide"))
+
+
+class MemberRfm(models.Model):
+    """A member's RFM(L) figures and group as of the latest finished run."""
+
+    member = models.OneToOneField(
+        Member, on_delete=models.CASCADE, primary_key=True, related_name="rfm"
+    )
+    as_of = models.DateField(_("统计日期"))
+    recency_days = models.IntegerField(_("R 最近消费（天）"), null=True, blank=True)
+    frequency = models.IntegerField(_("F 消费次数"), default=0)
+    monetary = models.DecimalField(_("M 消费金额"), max_digits=14, decimal_places=2, default=0)
+    lifetime_days = models.IntegerField(_("L 生命周期（天）"), null=True, blank=True)
+    group = models.CharField(_("客户群"), max_length=24, choices=RfmGroup)
+    # All counted orders up to the as-of date, for segment conditions (order count, total
+    # spent, average ticket, days since the last purchase).
+    first_purchase_on = models.DateField(_("首次消费日"), null=True, blank=True)
+    last_purchase_on = models.DateField(_("最近消费日"), null=True, blank=True)
+    order_count = models.IntegerField(_("累计订单数"), default=0)
+    total_spent = models.DecimalField(
+        _("累计消费金额"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+
+    objects = MemberRfmQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["member"]
+        verbose_name = _("会员 RFM")
+        verbose_name_plural = _("会员 RFM")
+        indexes = [
+            # Segment conditions "RFM group is ..." and "days since last purchase".
+            models.Index(fields=["group"], name="memberrfm_group"),
+            models.Index(fields=["last_purchase_on"], name="memberrfm_last_purchase"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} {self.group}"
+
+
+class RfmStage(models.Model):
+    """A run's measured figures per member, before thresholds are known (work table)."""
+
+    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="+")
+    member_id = models.BigIntegerField()
+    recency_days = models.IntegerField(null=True)
+    frequency = models.IntegerField(default=0)
+    monetary = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    lifetime_days = models.IntegerField(null=True)
+    first_purchase_on = models.DateField(null=True)
+    last_purchase_on = models.DateField(null=True)
+    order_count = models.IntegerField(default=0)
+    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["run", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "member_id"], name="unique_rfm_stage_member")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}:{self.member_id}"
+
+
+class RfmGroupChangeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="store", guide="member__guide"))
+
+
+class RfmGroupChange(models.Model):
+    """A member whose group changed at a run: from (blank when first grouped), to, date."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="group_changes")
+    business_date = models.DateField(_("统计日期"))
+    from_group = models.CharField(
+        _("原客户群"), max_length=24, choices=RfmGroup, blank=True, default=""
+    )
+    to_group = models.CharField(_("新客户群"), max_length=24, choices=RfmGroup)
+    # The member's home store at that run, so matrices per store stay as they were.
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+
+    objects = RfmGroupChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-business_date", "member"]
+        verbose_name = _("客户群变动")
+        verbose_name_plural = _("客户群变动")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "business_date"], name="unique_group_change_per_run"
+            )
+        ]
+        # The migration matrix between two run dates, brand-wide and per store.
+        indexes = [
+            models.Index(fields=["business_date", "store"], name="groupchange_date_store"),
+            models.Index(fields=["store", "business_date"], name="groupchange_store_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} {self.from_group}->{self.to_group} @ {self.business_date}"
+
+
+class RfmGroupCountQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scope_q(user, store="store"))
+
+
+class RfmGroupCount(models.Model):
+    """How many of a store's members were in each group at a run."""
+
+    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="group_counts")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(_("客户群"), max_length=24, choices=RfmGroup)
+    members = models.PositiveIntegerField(_("会员数"), default=0)
+
+    objects = RfmGroupCountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "store", "group"]
+        verbose_name = _("客户群人数")
+        verbose_name_plural = _("客户群人数")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "store", "group"], name="unique_group_count")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id}:{self.store_id}:{self.group}={self.members}"
