@@ -102,6 +102,8 @@ class IdempotentRequest(models.Model):
                 fields=["store", "key"], name="unique_idempotency_key_per_store"
             ),
         ]
+        # The nightly purge of answers past retention.
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_created")]
 
     def __str__(self):
         return f"{self.store_id}:{self.key}"

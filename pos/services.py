@@ -11,6 +11,8 @@ from members.models import Member, Order, Refund, Store, User
 from members.phones import mask_phone
 from members.services import LineInput, order_create, order_refund
 
+from .models import IdempotentRequest
+
 
 def _member_by_phone(phone: str | None) -> Member | None:
     if not phone:
@@ -79,3 +81,18 @@ def pos_order_refund(
 ) -> Refund:
     order = _own_order(store, order_no)
     return order_refund(order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at)
+
+
+PURGE_BATCH = 5000
+
+
+def idempotent_requests_purge(*, before: datetime) -> int:
+    """Delete stored POS answers created before `before`, in short batches; returns how many.
+
+    Safe to re-run: a second run finds nothing left to delete.
+    """
+    stale = IdempotentRequest.objects.filter(created_at__lt=before).order_by("pk")
+    purged = 0
+    while ids := list(stale.values_list("pk", flat=True)[:PURGE_BATCH]):
+        purged += IdempotentRequest.objects.filter(pk__in=ids).delete()[0]
+    return purged

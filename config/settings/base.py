@@ -148,6 +148,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Who owns a POS request: a per-store API key, sent as "Authorization: Api-Key <key>".
 POS_IDEMPOTENCY_HEADER = "Idempotency-Key"
+# How long a POS call's first answer is kept for replay. Tills retry within minutes or hours; after
+# this a late retry of an order gets "order exists" (409) instead of the replay.
+POS_IDEMPOTENCY_RETENTION_DAYS = env.int("POS_IDEMPOTENCY_RETENTION_DAYS", default=30)
 
 # django-auditlog: the audit trail for ownership changes, phone reveals and exports.
 AUDITLOG_INCLUDE_ALL_MODELS = False
