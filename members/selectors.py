@@ -98,10 +98,10 @@ def member_figures(member: Member) -> MemberFigures:
 
 AGE_BANDS = [
     (25, gettext_lazy("25岁以下")),
-    (30, "25–29岁"),
-    (35, "30–34岁"),
-    (40, "35–39岁"),
-    (50, "40–49岁"),
+    (30, gettext_lazy("25–29岁")),
+    (35, gettext_lazy("30–34岁")),
+    (40, gettext_lazy("35–39岁")),
+    (50, gettext_lazy("40–49岁")),
 ]
 
 
@@ -118,26 +118,27 @@ def age_band(age: int) -> str:
 
 def form_of_address(member: Member, age: int | None) -> str:
     """How a guide greets them: by surname and an address that suits gender and age."""
-    surname = member.name[:1]
-    if member.gender == Gender.FEMALE:
-        suffix = (
-            _("小姐")
-            if age is not None and age < 30
-            else _("姐")
-            if age is None or age < 50
-            else _("阿姨")
-        )
-    elif member.gender == Gender.MALE:
-        suffix = (
-            _("先生")
-            if age is not None and age < 30
-            else _("哥")
-            if age is None or age < 50
-            else _("叔")
-        )
-    else:
+    forms = _ADDRESS_FORMS.get(member.gender)
+    if forms is None:
         return member.name
-    return f"{surname}{suffix}"
+    young, middle, senior = forms
+    form = young if age is not None and age < 30 else middle if age is None or age < 50 else senior
+    return form % {"surname": member.name[:1]}
+
+
+# Under 30, 30 to 49 (or age unknown), 50 and over; one whole phrase each, so English can reorder.
+_ADDRESS_FORMS = {
+    Gender.FEMALE: (
+        gettext_lazy("%(surname)s小姐"),
+        gettext_lazy("%(surname)s姐"),
+        gettext_lazy("%(surname)s阿姨"),
+    ),
+    Gender.MALE: (
+        gettext_lazy("%(surname)s先生"),
+        gettext_lazy("%(surname)s哥"),
+        gettext_lazy("%(surname)s叔"),
+    ),
+}
 
 
 def tenure_label(joined_at: date, today: date) -> str:

@@ -174,7 +174,7 @@ class User(AbstractUser):
 
     def __str__(self):
         full_name = self.get_full_name()
-        return f"{full_name}（{self.username}）" if full_name else self.username
+        return f"{full_name} ({self.username})" if full_name else self.username
 
     @property
     def is_hq(self) -> bool:
