@@ -18,9 +18,10 @@ from . import services
 from .errors import RuleViolation
 from .filters import MemberFilter
 from .forms import RebindForm
-from .models import Member, Order, OrderLine, OwnershipChange, Source, Tag
+from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
 from .phones import phone_for
 from .selectors import five_looks, member_figures
+from .selectors_rfm import member_rfm_card
 
 MEMBERS_PER_PAGE = 30
 # Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
@@ -93,6 +94,8 @@ def _dress_for_phones(member_filter: MemberFilter) -> None:
     fields["tag"].empty_label = _("全部标签")
     fields["source"].empty_label = _("全部来源")
     fields["source"].choices = Source.choices  # re-applied: the empty label is baked in at init
+    fields["rfm_group"].empty_label = _("全部客户群")
+    fields["rfm_group"].choices = RfmGroup.choices
     months = [(month, _("%(month)d月") % {"month": month}) for month in range(1, 13)]
     fields["birthday_month"].widget = forms.Select(choices=[("", _("全部月份")), *months])
 
@@ -112,7 +115,7 @@ def _query_without_page(request) -> str:
 @login_required
 @require_safe
 def member_list(request):
-    members = Member.objects.visible_to(request.user).select_related("guide")
+    members = Member.objects.visible_to(request.user).select_related("guide", "rfm")
     member_filter = MemberFilter(request.GET or None, queryset=members, request=request)
     _dress_for_phones(member_filter)
     valid = member_filter.is_valid() if member_filter.is_bound else True
@@ -135,7 +138,7 @@ def member_list(request):
 
 
 def _visible_member(request, pk: int) -> Member:
-    members = Member.objects.visible_to(request.user).select_related("home_store", "guide")
+    members = Member.objects.visible_to(request.user).select_related("home_store", "guide", "rfm")
     return get_object_or_404(members, pk=pk)
 
 
@@ -159,6 +162,7 @@ def _detail_context(request, member: Member, **extra) -> dict:
         "display_phone": phone_for(user, member.phone),
         "phone_is_masked": not user.is_hq,
         "looks": five_looks(member, member_figures(member)),
+        "rfm": member_rfm_card(member),
         "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
         "ownership_changes": OwnershipChange.objects.visible_to(user)
         .filter(member=member)
