@@ -20,8 +20,7 @@ from .filters import MemberFilter
 from .forms import RebindForm
 from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
 from .phones import phone_for
-from .selectors import five_looks, member_figures
-from .selectors_rfm import member_rfm_card
+from .selectors import five_looks, member_figures, member_rfm_card
 
 MEMBERS_PER_PAGE = 30
 # Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
