@@ -1,10 +1,12 @@
 """Store portal forms. They validate input and offer scoped choices; the rules live in services."""
 
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import Region, Store, StoreGroup, User
 
 
 class LoginForm(AuthenticationForm):
@@ -48,3 +50,55 @@ class RebindForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["guide"].queryset = User.objects.visible_to(user).guides().order_by("username")
+
+
+# --- Group migration matrix ---------------------------------------------------------------------
+
+
+class MigrationFilterForm(forms.Form):
+    """Two finished run dates and, for users who see several stores, where to look.
+
+    A store manager gets no place fields: their store comes from their account. Choices come from
+    the user's scope, so another store is "not a choice" (400), never a matrix.
+    """
+
+    date_from = forms.TypedChoiceField(label=_("起始分群日"), coerce=date.fromisoformat)
+    date_to = forms.TypedChoiceField(label=_("结束分群日"), coerce=date.fromisoformat)
+    store = forms.ModelChoiceField(
+        queryset=Store.objects.none(),
+        required=False,
+        label=_("门店"),
+        empty_label=_("全部门店"),
+        error_messages={"invalid_choice": _("所选门店不存在或不在您的范围内。")},
+    )
+    store_group = forms.ModelChoiceField(
+        queryset=StoreGroup.objects.all(),
+        required=False,
+        label=_("店群"),
+        empty_label=_("全部店群"),
+    )
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.all(), required=False, label=_("片区"), empty_label=_("全部片区")
+    )
+
+    def __init__(self, data, *, user, run_dates, **kwargs):
+        super().__init__(data, **kwargs)
+        self.user = user
+        choices = [(day.isoformat(), day.isoformat()) for day in run_dates]
+        self.fields["date_from"].choices = choices
+        self.fields["date_to"].choices = choices
+        for name in ("date_from", "date_to"):
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "%(value)s 不是已完成的分群运行日期，请从列表中选择。"
+            )
+        self.fields["store"].queryset = Store.objects.visible_to(user).order_by("code")
+        if not user.is_hq:
+            del self.fields["store_group"], self.fields["region"]
+        if user.is_store_manager:
+            del self.fields["store"]
+
+    def place(self) -> dict:
+        if self.user.is_store_manager:
+            return {"store": self.user.store}
+        names = ("store", "store_group", "region")
+        return {name: self.cleaned_data.get(name) for name in names if name in self.fields}

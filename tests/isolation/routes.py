@@ -38,6 +38,8 @@ ROUTES = {
     "members/<int:pk>/": Route("store", {"pk": "member"}),
     "members/<int:pk>/phone/": Route("store", {"pk": "member"}, "post"),
     "members/<int:pk>/rebind/": Route("store", {"pk": "member"}, "post"),
+    # Store-level group figures: store managers (own store), region managers; guides 403
+    "groups/migration/": Route("store"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),
