@@ -4,9 +4,10 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Region, Store, StoreGroup, User
+from .models import Region, Store, StoreGroup, Tag, TagFamily, User
 
 
 class LoginForm(AuthenticationForm):
@@ -102,3 +103,48 @@ class MigrationFilterForm(forms.Form):
             return {"store": self.user.store}
         names = ("store", "store_group", "region")
         return {name: self.cleaned_data.get(name) for name in names if name in self.fields}
+
+
+# --- Tags by hand -------------------------------------------------------------------------------
+
+
+class MemberTagForm(forms.Form):
+    """Pick a tag for a member. The choice list leaves out rule tags and tags already applied; a
+    rule tag sent anyway reaches the service, which refuses it with the reason."""
+
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.none(),
+        label=_("添加标签"),
+        error_messages={
+            "required": _("请选择标签。"),
+            "invalid_choice": _("所选标签不存在或不能用于该会员。"),
+        },
+    )
+
+    def __init__(self, *args, user, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        usable = Tag.objects.visible_to(user).filter(
+            Q(store__isnull=True) | Q(store=member.home_store_id)
+        )
+        self.fields["tag"].queryset = usable
+        offered = usable.filter(rule_segment__isnull=True).exclude(member_tags__member=member)
+        self.fields["tag"].widget.choices = [
+            ("", _("选择标签")),
+            *((tag.pk, f"{tag.name}（{tag.get_family_display()}）") for tag in offered),
+        ]
+
+
+class NewStoreTagForm(forms.Form):
+    name = forms.CharField(
+        label=_("新标签名称"),
+        max_length=50,
+        error_messages={
+            "required": _("请填写标签名称。"),
+            "max_length": _("标签名称最多 50 个字。"),
+        },
+    )
+    family = forms.ChoiceField(
+        label=_("标签类别"),
+        choices=TagFamily.choices,
+        error_messages={"required": _("请选择标签类别。"), "invalid_choice": _("请选择标签类别。")},
+    )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import services
 from .errors import RuleViolation
 from .filters import MemberFilter
-from .forms import RebindForm
+from .forms import MemberTagForm, NewStoreTagForm, RebindForm
 from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
 from .phones import phone_for
 from .selectors import five_looks, member_figures, member_rfm_card
@@ -162,7 +162,6 @@ def _detail_context(request, member: Member, **extra) -> dict:
         "phone_is_masked": not user.is_hq,
         "looks": five_looks(member, member_figures(member)),
         "rfm": member_rfm_card(member),
-        "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
         "ownership_changes": OwnershipChange.objects.visible_to(user)
         .filter(member=member)
         .select_related("from_store", "to_store", "from_guide", "to_guide", "changed_by"),
@@ -173,8 +172,30 @@ def _detail_context(request, member: Member, **extra) -> dict:
     }
     if context["may_rebind"] and "rebind_form" not in extra:
         context["rebind_form"] = RebindForm(user=user, initial={"guide": member.guide_id})
+    context.update(tags_context(user, member, **extra))
+    return context
+
+
+def tags_context(user, member: Member, **extra) -> dict:
+    """The tag section: the member's tags and, for store staff, the forms to change them."""
+    may_tag = user.is_store_staff
+    context = {
+        "member": member,
+        "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
+        "may_tag": may_tag,
+        "may_create_tag": may_tag and user.is_store_manager,
+        "tag_error": "",
+    }
+    if may_tag:
+        context["tag_form"] = MemberTagForm(user=user, member=member)
+        context["new_tag_form"] = NewStoreTagForm()
     context.update(extra)
     return context
+
+
+def render_member_detail(request, member: Member, *, status: int = 200, **extra):
+    context = _detail_context(request, member, **extra)
+    return render(request, "portal/member_detail.html", context, status=status)
 
 
 @login_required

@@ -106,7 +106,12 @@ def sides(db):
 
 
 def _paths(side: Side) -> list[tuple[str, str]]:
-    values = {"pk": side.member.pk, "object_id": side.member.pk, "order_no": side.order.order_no}
+    values = {
+        "pk": side.member.pk,
+        "object_id": side.member.pk,
+        "order_no": side.order.order_no,
+        "tag_id": side.tag.pk,
+    }
     result = []
     for route in all_routes():
         spec = classify(route)
