@@ -7,6 +7,7 @@ existing members: they change only through the audited re-bind page (members.ser
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,6 +20,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from . import admin_imports  # noqa: F401  (registers the import pages)
 from .admin_base import HqOnlyAdmin, ReadOnlyAdmin
+from .admin_rfm import MemberRfmInline  # also registers the RFM settings, runs and matrix pages
 from .errors import RuleViolation
 from .models import (
     Member,
@@ -27,6 +29,7 @@ from .models import (
     OwnershipChange,
     Product,
     Region,
+    Segment,
     Store,
     StoreGroup,
     Tag,
@@ -77,12 +80,37 @@ class StaffAdmin(BaseUserAdmin, HqOnlyAdmin):
     ]
 
 
+class TagAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("rule_segment") and cleaned.get("store"):
+            self.add_error("store", _("规则标签只能是总部标签，请清空门店。"))
+        return cleaned
+
+
 @admin.register(Tag)
 class TagAdmin(HqOnlyAdmin):
-    list_display = ["name", "family", "store"]
-    list_filter = ["family"]
+    """HQ tags, store tags and HQ rule tags (recomputed nightly from a segment's rule)."""
+
+    form = TagAdminForm
+    list_display = ["name", "family", "store", "rule_segment", "recomputed_at", "member_count"]
+    list_filter = ["family", ("rule_segment", admin.EmptyFieldListFilter)]
+    list_select_related = ["store", "rule_segment"]
     search_fields = ["name"]
     autocomplete_fields = ["store"]
+    readonly_fields = ["recomputed_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_total=Count("member_tags"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "rule_segment":
+            kwargs["queryset"] = Segment.objects.hq()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @display(description=_("会员数"), ordering="member_total")
+    def member_count(self, tag):
+        return tag.member_total
 
 
 class OwnershipChangeInline(TabularInline):
@@ -115,7 +143,7 @@ class MemberAdmin(HqOnlyAdmin):
     search_help_text = _("输入姓名、完整手机号或手机尾号后四位。")
     autocomplete_fields = ["referrer"]
     raw_id_fields = []
-    inlines = [OwnershipChangeInline]
+    inlines = [MemberRfmInline, OwnershipChangeInline]
     actions_detail = ["rebind"]
     ownership_fields = ["home_store", "guide"]
 

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .filters import MemberFilter
-from .models import Member
+from .models import Member, MemberRfm
 from .phones import phone_for
 from .selectors import five_looks, member_figures
 from .services import member_phone_reveal
@@ -25,14 +25,36 @@ class GuideRefSerializer(serializers.Serializer):
     guide_code = serializers.CharField()
 
 
+class MemberRfmSerializer(serializers.ModelSerializer):
+    """The member's RFM(L) figures and group as of the latest finished run (`as_of`)."""
+
+    group_label = serializers.CharField(source="get_group_display")
+
+    class Meta:
+        model = MemberRfm
+        fields = [
+            "recency_days",
+            "frequency",
+            "monetary",
+            "lifetime_days",
+            "group",
+            "group_label",
+            "as_of",
+        ]
+        read_only_fields = fields
+
+
 class MemberSerializer(serializers.ModelSerializer):
-    """Store staff get a masked phone and birthday month-day; HQ gets both in full."""
+    """Store staff get a masked phone and birthday month-day; HQ gets both in full.
+
+    `rfm` is null until the member's first regroup run."""
 
     phone = serializers.SerializerMethodField()
     birthday = serializers.SerializerMethodField()
     home_store = StoreRefSerializer(read_only=True)
     guide = GuideRefSerializer(read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    rfm = MemberRfmSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Member
@@ -50,6 +72,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "points",
             "marketing_opt_out",
             "tags",
+            "rfm",
         ]
         read_only_fields = fields
 
@@ -136,7 +159,7 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             Member.objects.visible_to(self.request.user)
-            .select_related("home_store", "guide")
+            .select_related("home_store", "guide", "rfm")
             .prefetch_related("tags")
         )
 

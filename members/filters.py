@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from .models import Member, Source, Tag, User
+from .models import Member, RfmGroup, Source, Tag, User
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -16,10 +16,13 @@ class MemberFilter(django_filters.FilterSet):
         field_name="birthday", lookup_expr="month", min_value=1, max_value=12, label=_("生日月份")
     )
     source = django_filters.ChoiceFilter(choices=Source.choices, label=_("招募来源"))
+    rfm_group = django_filters.ChoiceFilter(
+        field_name="rfm__group", choices=RfmGroup.choices, label=_("客户群")
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "guide", "tag", "birthday_month", "source"]
+        fields = ["q", "guide", "tag", "birthday_month", "source", "rfm_group"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

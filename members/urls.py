@@ -4,7 +4,7 @@ Member.objects.visible_to(request.user), so another store's member is a 404."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_groups, views_tags
 from .forms import LoginForm
 
 app_name = "portal"
@@ -24,4 +24,12 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/phone/", views.member_phone_reveal, name="member_phone_reveal"),
     path("members/<int:pk>/rebind/", views.member_rebind, name="member_rebind"),
+    path("members/<int:pk>/tags/", views_tags.member_tag_add, name="member_tag_add"),
+    path("members/<int:pk>/tags/new/", views_tags.member_tag_create, name="member_tag_create"),
+    path(
+        "members/<int:pk>/tags/<int:tag_id>/remove/",
+        views_tags.member_tag_remove,
+        name="member_tag_remove",
+    ),
+    path("groups/migration/", views_groups.group_migration, name="group_migration"),
 ]

@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST, require_safe
 from . import services
 from .errors import RuleViolation
 from .filters import MemberFilter
-from .forms import RebindForm
-from .models import Member, Order, OrderLine, OwnershipChange, Source, Tag
+from .forms import MemberTagForm, NewStoreTagForm, RebindForm
+from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
 from .phones import phone_for
-from .selectors import five_looks, member_figures
+from .selectors import five_looks, member_figures, member_rfm_card
 
 MEMBERS_PER_PAGE = 30
 # Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
@@ -93,6 +93,8 @@ def _dress_for_phones(member_filter: MemberFilter) -> None:
     fields["tag"].empty_label = _("全部标签")
     fields["source"].empty_label = _("全部来源")
     fields["source"].choices = Source.choices  # re-applied: the empty label is baked in at init
+    fields["rfm_group"].empty_label = _("全部客户群")
+    fields["rfm_group"].choices = RfmGroup.choices
     months = [(month, _("%(month)d月") % {"month": month}) for month in range(1, 13)]
     fields["birthday_month"].widget = forms.Select(choices=[("", _("全部月份")), *months])
 
@@ -112,7 +114,7 @@ def _query_without_page(request) -> str:
 @login_required
 @require_safe
 def member_list(request):
-    members = Member.objects.visible_to(request.user).select_related("guide")
+    members = Member.objects.visible_to(request.user).select_related("guide", "rfm")
     member_filter = MemberFilter(request.GET or None, queryset=members, request=request)
     _dress_for_phones(member_filter)
     valid = member_filter.is_valid() if member_filter.is_bound else True
@@ -135,7 +137,7 @@ def member_list(request):
 
 
 def _visible_member(request, pk: int) -> Member:
-    members = Member.objects.visible_to(request.user).select_related("home_store", "guide")
+    members = Member.objects.visible_to(request.user).select_related("home_store", "guide", "rfm")
     return get_object_or_404(members, pk=pk)
 
 
@@ -159,7 +161,7 @@ def _detail_context(request, member: Member, **extra) -> dict:
         "display_phone": phone_for(user, member.phone),
         "phone_is_masked": not user.is_hq,
         "looks": five_looks(member, member_figures(member)),
-        "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
+        "rfm": member_rfm_card(member),
         "ownership_changes": OwnershipChange.objects.visible_to(user)
         .filter(member=member)
         .select_related("from_store", "to_store", "from_guide", "to_guide", "changed_by"),
@@ -170,8 +172,30 @@ def _detail_context(request, member: Member, **extra) -> dict:
     }
     if context["may_rebind"] and "rebind_form" not in extra:
         context["rebind_form"] = RebindForm(user=user, initial={"guide": member.guide_id})
+    context.update(tags_context(user, member, **extra))
+    return context
+
+
+def tags_context(user, member: Member, **extra) -> dict:
+    """The tag section: the member's tags and, for store staff, the forms to change them."""
+    may_tag = user.is_store_staff
+    context = {
+        "member": member,
+        "tags": Tag.objects.visible_to(user).filter(member_tags__member=member),
+        "may_tag": may_tag,
+        "may_create_tag": may_tag and user.is_store_manager,
+        "tag_error": "",
+    }
+    if may_tag:
+        context["tag_form"] = MemberTagForm(user=user, member=member)
+        context["new_tag_form"] = NewStoreTagForm()
     context.update(extra)
     return context
+
+
+def render_member_detail(request, member: Member, *, status: int = 200, **extra):
+    context = _detail_context(request, member, **extra)
+    return render(request, "portal/member_detail.html", context, status=status)
 
 
 @login_required

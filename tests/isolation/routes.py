@@ -38,6 +38,13 @@ ROUTES = {
     "members/<int:pk>/": Route("store", {"pk": "member"}),
     "members/<int:pk>/phone/": Route("store", {"pk": "member"}, "post"),
     "members/<int:pk>/rebind/": Route("store", {"pk": "member"}, "post"),
+    "members/<int:pk>/tags/": Route("store", {"pk": "member"}, "post"),
+    "members/<int:pk>/tags/new/": Route("store", {"pk": "member"}, "post"),
+    "members/<int:pk>/tags/<int:tag_id>/remove/": Route(
+        "store", {"pk": "member", "tag_id": "tag"}, "post"
+    ),
+    # Store-level group figures: store managers (own store), region managers; guides 403
+    "groups/migration/": Route("store"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),

@@ -3,11 +3,12 @@ and as A's guide, request every store-scoped and public URL (with A's ids and wi
 every list filter pointed at B; no B canary may appear in any body. Then the other way round."""
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from rest_framework.test import APIClient
 
-from members.models import OwnershipChange, Tag, TagFamily
+from members.models import OwnershipChange, RfmGroup, Tag, TagFamily
 from members.phones import mask_phone
 from tests.isolation.routes import all_routes, classify, concrete_path
 from tests.members.factories import (
@@ -18,11 +19,24 @@ from tests.members.factories import (
     StoreFactory,
     StoreManagerFactory,
 )
+from tests.rfm_ui.factories import (
+    MemberRfmFactory,
+    RfmGroupChangeFactory,
+    RfmGroupCountFactory,
+    RfmRunFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 SKIPPED_POSTS = {"logout/", "i18n/setlang/", "admin/logout/"}
 LIST_ROUTES = ["/members/", "/api/members/"]
+# Each store's group size at the canary runs: a number no other figure on a page can produce.
+GROUP_COUNT = {"A": 424242, "B": 919191}
+RUN_DATES = (date(2026, 5, 1), date(2026, 6, 1))
+GROUP_PAGE_QUERIES = [
+    {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1]},
+    {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1], "store": "{store}"},
+]
 
 
 @dataclass
@@ -32,6 +46,7 @@ class Side:
     member: object
     order: object
     tag: object
+    group_count: int
 
     @property
     def canaries(self) -> list[str]:
@@ -44,6 +59,7 @@ class Side:
             self.guide.first_name,
             self.tag.name,
             f"REASON_{self.member.name}",
+            str(self.group_count),
         ]
 
 
@@ -64,7 +80,24 @@ def _side(letter: str, phone: str) -> Side:
         reason=f"REASON_{member.name}",
         changed_by=manager,
     )
-    return Side(manager, guide, member, order, tag)
+    _rfm_history(member, GROUP_COUNT[letter])
+    return Side(manager, guide, member, order, tag, GROUP_COUNT[letter])
+
+
+def _rfm_history(member, count: int) -> None:
+    """The member's group, a group change between the two runs, and the store's group sizes."""
+    earlier, later = (RfmRunFactory(business_date=day) for day in RUN_DATES)
+    MemberRfmFactory(member=member, as_of=later.business_date, group=RfmGroup.IMPORTANT_RETENTION)
+    RfmGroupChangeFactory(
+        member=member,
+        business_date=later.business_date,
+        from_group=RfmGroup.IMPORTANT_VALUE,
+        to_group=RfmGroup.IMPORTANT_RETENTION,
+    )
+    for run in (earlier, later):
+        RfmGroupCountFactory(
+            run=run, store=member.home_store, group=RfmGroup.IMPORTANT_VALUE, members=count
+        )
 
 
 @pytest.fixture
@@ -73,7 +106,12 @@ def sides(db):
 
 
 def _paths(side: Side) -> list[tuple[str, str]]:
-    values = {"pk": side.member.pk, "object_id": side.member.pk, "order_no": side.order.order_no}
+    values = {
+        "pk": side.member.pk,
+        "object_id": side.member.pk,
+        "order_no": side.order.order_no,
+        "tag_id": side.tag.pk,
+    }
     result = []
     for route in all_routes():
         spec = classify(route)
@@ -93,6 +131,7 @@ def _filter_queries(other: Side) -> list[dict]:
         {"q": phone[:7]},
         {"birthday_month": other.member.birthday.month},
         {"source": other.member.source},
+        {"rfm_group": RfmGroup.IMPORTANT_RETENTION},
         {"page_size": 1000},
     ]
 
@@ -107,6 +146,10 @@ def _bodies(user, own: Side, other: Side):
         for params in _filter_queries(other):
             client.force_login(user)
             yield f"GET {path} {params}", client.get(path, params), str(params)
+    for query in GROUP_PAGE_QUERIES:
+        params = {k: str(v).format(store=other.member.home_store_id) for k, v in query.items()}
+        client.force_login(user)
+        yield f"GET /groups/migration/ {params}", client.get("/groups/migration/", params), ""
 
 
 def _leaks(body: str, other: Side, asked: str = "") -> list[str]:
@@ -137,6 +180,13 @@ def test_own_canaries_are_visible_to_own_manager(sides):
     assert own.member.name in body and mask_phone(own.member.phone) in body
     assert own.tag.name in body and own.guide.first_name in body
     assert own.order.order_no in body and f"REASON_{own.member.name}" in body
+    assert "重要保持" in body
+    groups = client.get("/groups/migration/").content.decode()
+    assert str(own.group_count) in groups and "重要价值 中有 1 人变为 重要保持" in groups
+    # The diagonal is the store's own count minus the member who moved: a sum reaching into the
+    # other store would show another number here, which no canary string could spot.
+    matrix = groups[groups.index('id="migration-matrix"') :]
+    assert f'<span class="mx-n">{own.group_count - 1}</span>' in matrix
 
 
 def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, sides):
