@@ -67,7 +67,7 @@ class Membership:
         # "WHERE true" lets SQLite parse ON CONFLICT after INSERT ... SELECT.
         sql = (
             f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({quoted}) "
-            f"SELECT matching.id, {holes} FROM ({select_sql}) AS matching WHERE true "
+            f"SELECT matching.matching_id, {holes} FROM ({select_sql}) AS matching WHERE true "
             "ON CONFLICT DO NOTHING"
         )
         return sql, values
@@ -77,7 +77,8 @@ def _sync_range(membership: Membership, matching: models.QuerySet, lo: int, hi: 
     """Make the membership rows of [lo, hi) equal to `matching` there; rows written."""
     in_range = matching.filter(pk__gte=lo, pk__lt=hi).order_by().values("pk")
     removed, _ = membership.rows(lo, hi).exclude(member_id__in=in_range).delete()
-    select_sql, select_params = in_range.query.sql_with_params()
+    named = in_range.values(matching_id=models.F("pk"))  # a column name both databases keep
+    select_sql, select_params = named.query.sql_with_params()
     insert_sql, values = membership.insert_sql(select_sql)
     with connection.cursor() as cursor:
         # The owner values sit in the outer SELECT list, before the subquery's own placeholders.
