@@ -2,7 +2,7 @@
 Member.objects.visible_to(request.user), so another store's member is a 404."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 from .forms import LoginForm
@@ -24,4 +24,5 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/phone/", views.member_phone_reveal, name="member_phone_reveal"),
     path("members/<int:pk>/rebind/", views.member_rebind, name="member_rebind"),
+    path("segments/", include("members.segments.urls")),
 ]

@@ -38,6 +38,12 @@ ROUTES = {
     "members/<int:pk>/": Route("store", {"pk": "member"}),
     "members/<int:pk>/phone/": Route("store", {"pk": "member"}, "post"),
     "members/<int:pk>/rebind/": Route("store", {"pk": "member"}, "post"),
+    "segments/": Route("store"),
+    "segments/new/": Route("store"),
+    "segments/<int:pk>/": Route("store", {"pk": "segment"}),
+    "segments/<int:pk>/edit/": Route("store", {"pk": "segment"}),
+    "segments/<int:pk>/materialise/": Route("store", {"pk": "segment"}, "post"),
+    "segments/<int:pk>/export/": Route("store", {"pk": "segment"}, "post"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),
