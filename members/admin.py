@@ -17,7 +17,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter, RelatedDropdownFil
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from . import admin_imports  # noqa: F401  (registers the import pages)
+from . import admin_imports, admin_segments  # noqa: F401  (register their admin pages)
 from .admin_base import HqOnlyAdmin, ReadOnlyAdmin
 from .errors import RuleViolation
 from .models import (
