@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, TextChoices
+from django.db.models import F, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from ..models import OrderLine
@@ -64,10 +64,11 @@ class BoughtCondition(Condition):
     form_class = BoughtForm
 
     def q(self, params, *, today):
-        lines = OrderLine.objects.filter(
+        # An uncorrelated IN: Postgres hashes it once, also when the rule ORs it with others
+        # (a correlated EXISTS under OR is re-run for every member).
+        buyers = OrderLine.objects.filter(
             paid_between_q(days=params["days"], today=today, prefix="order__"),
-            order__member=OuterRef("pk"),
             order__refunded_amount__lt=F("order__amount"),
             **{f"product__{params['scope']}": params["value"]},
-        )
-        return Q(Exists(lines))
+        ).values("order__member_id")
+        return Q(pk__in=buyers)
