@@ -125,9 +125,10 @@ def rule_tree(rule, errors: list[RuleError], *, user) -> Node:
 
 
 def condition_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The "add a condition" menu, grouped by family."""
+    """The "add a condition" menu, grouped by family, RFM first (the families operators use
+    most); conditions other apps register come after the built-in families."""
     families: dict[str, list[tuple[str, str]]] = {}
-    for condition in conditions():
+    for condition in sorted(conditions(), key=lambda c: c.family_rank):
         families.setdefault(str(condition.family), []).append((condition.key, condition.label))
     return list(families.items())
 

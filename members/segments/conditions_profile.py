@@ -39,6 +39,7 @@ class HasTagCondition(Condition):
     key = "has_tag"
     label = _("有标签")
     family = FAMILY
+    family_rank = 30
     form_class = TagForm
 
     def q(self, params, *, today):
@@ -50,6 +51,7 @@ class LacksTagCondition(Condition):
     key = "lacks_tag"
     label = _("没有标签")
     family = FAMILY
+    family_rank = 30
     form_class = TagForm
 
     def q(self, params, *, today):
@@ -92,6 +94,7 @@ class BirthdayMonthCondition(Condition):
     key = "birthday_month"
     label = _("生日月份")
     family = FAMILY
+    family_rank = 30
     form_class = BirthdayForm
 
     def q(self, params, *, today):
@@ -117,6 +120,7 @@ class CardTenureCondition(Condition):
     key = "card_tenure"
     label = _("开卡年限（整年）")
     family = FAMILY
+    family_rank = 30
     form_class = range_form(_("至少（年）"), _("至多（年）"), max_value=100)
 
     def q(self, params, *, today):
@@ -158,6 +162,7 @@ class JoinedCondition(Condition):
     key = "joined"
     label = _("开卡时间")
     family = FAMILY
+    family_rank = 30
     form_class = JoinedForm
 
     def q(self, params, *, today):
@@ -178,6 +183,7 @@ class SourceCondition(Condition):
     key = "source"
     label = _("招募来源")
     family = FAMILY
+    family_rank = 30
     form_class = SourceForm
 
     def q(self, params, *, today):
@@ -197,6 +203,7 @@ class MarketingOptOutCondition(Condition):
     key = "marketing_opt_out"
     label = _("营销拒收")
     family = _("营销")
+    family_rank = 30
     form_class = OptOutForm
 
     def q(self, params, *, today):

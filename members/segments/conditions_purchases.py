@@ -61,6 +61,7 @@ class BoughtCondition(Condition):
     key = "bought"
     label = _("最近 N 天购买过（SKU/系列/品类）")
     family = _("购买")
+    family_rank = 20
     form_class = BoughtForm
 
     def q(self, params, *, today):

@@ -30,6 +30,7 @@ class RfmGroupCondition(Condition):
     key = "rfm_group"
     label = _("RFM 客户群")
     family = FAMILY
+    family_rank = 10
     form_class = RfmGroupForm
 
     def q(self, params, *, today):
@@ -42,6 +43,7 @@ class RfmGroupCondition(Condition):
 class RangeCondition(Condition):
     field = ""
     family = FAMILY
+    family_rank = 10
 
     def q(self, params, *, today):
         return range_q(self.field, params)
@@ -103,6 +105,7 @@ class AverageTicketCondition(Condition):
     key = "average_ticket"
     label = _("客单价（元/单）")
     family = FAMILY
+    family_rank = 10
     form_class = range_form(_("最低客单价"), _("最高客单价"), decimal=True, max_value=MAX_AMOUNT)
 
     def q(self, params, *, today):
@@ -129,6 +132,7 @@ class DaysSincePurchaseCondition(Condition):
     key = "days_since_purchase"
     label = _("距上次消费天数")
     family = FAMILY
+    family_rank = 10
     form_class = range_form(_("最少天数"), _("最多天数"))
 
     def q(self, params, *, today):
@@ -146,6 +150,7 @@ class PurchasePhaseCondition(Condition):
     key = "purchase_phase"
     label = _("购买周期阶段（45 天周期）")
     family = FAMILY
+    family_rank = 10
     form_class = PurchasePhaseForm
 
     def q(self, params, *, today):

@@ -30,6 +30,7 @@ class StoreCondition(Condition):
     key = "store"
     label = _("归属门店")
     family = FAMILY
+    family_rank = 40
     form_class = StoreForm
 
     def q(self, params, *, today):
@@ -47,6 +48,7 @@ class RegionCondition(Condition):
     key = "region"
     label = _("门店所在片区")
     family = FAMILY
+    family_rank = 40
     form_class = RegionForm
 
     def q(self, params, *, today):
@@ -64,6 +66,7 @@ class StoreGroupCondition(Condition):
     key = "store_group"
     label = _("门店所在店群")
     family = FAMILY
+    family_rank = 40
     form_class = StoreGroupForm
 
     def q(self, params, *, today):
@@ -81,6 +84,7 @@ class OperatingModelCondition(Condition):
     key = "operating_model"
     label = _("门店经营模式")
     family = FAMILY
+    family_rank = 40
     form_class = OperatingModelForm
 
     def q(self, params, *, today):

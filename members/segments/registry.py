@@ -18,6 +18,8 @@ class Condition:
     label: str = ""
     # The builder lists conditions by family (RFM, purchases, profile, store, marketing).
     family: str = ""
+    # Where the family sits in the builder's menu (lower first).
+    family_rank: int = 100
     form_class: type[forms.Form] = forms.Form
 
     def form(self, data=None, *, user=None, prefix=None) -> forms.Form:
