@@ -243,3 +243,31 @@ def test_audit_logs_are_not_written_by_reads(client, hq_admin, shops):
     client.force_login(hq_admin)
     client.get(f"/segments/{SegmentFactory(rule=VALUE).pk}/")
     assert not LogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"node": ["r.x", "r..", "", "r.0.0.0.0.0.0"], "r.x-type": "rfm_r"},
+        {"node": ["r.0"], "r.0-type": "rfm_r", "r.0-min": "1e999", "r-op": "xor"},
+        {"node": ["r.0"], "r.0-type": "store", "r.0-stores": ["abc", "-1", "99999999999999999999"]},
+        {"node": ["r.0"] * 500, "r.0-type": "has_tag", "r.0-tag": "\x00"},
+        {"action": "remove:r", "node": ["r"]},
+        {"action": "add:r", "r-new": "nope"},
+        {"action": "add:r.9", "name": "x" * 500, "description": "y" * 500},
+        {"node": ["r.0"], "r.0-type": "birthday_month", "r.0-when": "given", "r.0-month": "13"},
+    ],
+)
+def test_malformed_builder_posts_are_4xx_never_500(client, hq_admin, manager_a, data):
+    for user in (hq_admin, manager_a):
+        client.force_login(user)
+        response = client.post("/segments/new/", {"action": "save", **data})
+        assert 200 <= response.status_code < 500
+        assert response.status_code != 302
+
+
+def test_bad_page_numbers_are_404(client, hq_admin):
+    segment = SegmentFactory()
+    client.force_login(hq_admin)
+    for page in ("abc", "0", "99999"):
+        assert client.get(f"/segments/{segment.pk}/", {"page": page}).status_code == 404
