@@ -18,7 +18,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter, RelatedDropdownFil
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from . import admin_imports  # noqa: F401  (registers the import pages)
+from . import admin_imports, admin_segments  # noqa: F401  (register their admin pages)
 from .admin_base import HqOnlyAdmin, ReadOnlyAdmin
 from .admin_rfm import MemberRfmInline  # also registers the RFM settings, runs and matrix pages
 from .errors import RuleViolation

@@ -1,9 +1,12 @@
 """Member list filters, shared by the API and the store portal."""
 
 import django_filters
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Member, RfmGroup, Source, Tag, User
+from .errors import RuleViolation
+from .models import Member, RfmGroup, Segment, Source, Tag, User
+from .segments.selectors import segment_q
 
 
 class MemberFilter(django_filters.FilterSet):
@@ -19,10 +22,17 @@ class MemberFilter(django_filters.FilterSet):
     rfm_group = django_filters.ChoiceFilter(
         field_name="rfm__group", choices=RfmGroup.choices, label=_("客户群")
     )
+    # Any segment the user may see, its rule evaluated live on the (already scoped) member list.
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.none(),
+        method="filter_segment",
+        label=_("分组"),
+        empty_label=_("全部分组"),
+    )
 
     class Meta:
         model = Member
-        fields = ["q", "guide", "tag", "birthday_month", "source", "rfm_group"]
+        fields = ["q", "guide", "tag", "birthday_month", "source", "rfm_group", "segment"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -30,6 +40,14 @@ class MemberFilter(django_filters.FilterSet):
         # Choices come from the user's own scope, so another store's guide or tag is "not a choice".
         self.filters["guide"].queryset = User.objects.visible_to(user).guides()
         self.filters["tag"].queryset = Tag.objects.visible_to(user)
+        self.filters["segment"].queryset = Segment.objects.visible_to(user).filter(active=True)
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_segment(self, queryset, name, value: Segment):
+        try:
+            return queryset.filter(segment_q(value, today=timezone.localdate()))
+        except RuleViolation:
+            # A stored rule that no longer validates (e.g. its tag was deleted) matches nobody.
+            return queryset.none()

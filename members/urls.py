@@ -2,7 +2,7 @@
 Member.objects.visible_to(request.user), so another store's member is a 404."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_groups, views_tags
 from .forms import LoginForm
@@ -32,4 +32,5 @@ urlpatterns = [
         name="member_tag_remove",
     ),
     path("groups/migration/", views_groups.group_migration, name="group_migration"),
+    path("segments/", include("members.segments.urls")),
 ]

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -51,9 +52,17 @@ def seed_demo(
                 report(_progress(population, time.monotonic() - started))
         report(_("正在完成写入（建立索引、重置序列）……"))
         population.sink.finish()
+        _demo_manager_may_export()
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
     report(demo_logins())
     return True
+
+
+def _demo_manager_may_export() -> None:
+    """The demo store manager may export their segments' members (HQ admins are superusers);
+    guides may not."""
+    permission = Permission.objects.get(content_type__app_label="members", codename="export_member")
+    User.objects.get(username="manager").user_permissions.add(permission)
 
 
 def _population(rng: random.Random, members: int, today: date) -> Population:

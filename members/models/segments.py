@@ -23,7 +23,10 @@ class SegmentQuerySet(models.QuerySet):
         """HQ segments are seen by all staff; a store's sub-segments only within its scope."""
         if user is None or not user.is_authenticated:
             return self.none()
-        return self.filter(Q(store__isnull=True) | scope_q(user, store="store"))
+        scope = scope_q(user, store="store")
+        if not scope:  # HQ: everything (`Q(...) | Q()` would drop the empty side: HQ only)
+            return self.all()
+        return self.filter(Q(store__isnull=True) | scope)
 
     def hq(self):
         return self.filter(store__isnull=True)

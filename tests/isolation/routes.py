@@ -45,6 +45,12 @@ ROUTES = {
     ),
     # Store-level group figures: store managers (own store), region managers; guides 403
     "groups/migration/": Route("store"),
+    "segments/": Route("store"),
+    "segments/new/": Route("store"),
+    "segments/<int:pk>/": Route("store", {"pk": "segment"}),
+    "segments/<int:pk>/edit/": Route("store", {"pk": "segment"}),
+    "segments/<int:pk>/materialise/": Route("store", {"pk": "segment"}, "post"),
+    "segments/<int:pk>/export/": Route("store", {"pk": "segment"}, "post"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from members.models import Segment
 from tests.isolation.routes import ROUTES, all_routes, classify, concrete_path
 
 pytestmark = pytest.mark.django_db
@@ -15,10 +16,18 @@ HQ_ROUTES = [r for r in ROUTE_LIST if (c := classify(r)) and c.kind == "hq"]
 
 def _values(route, member, order_no="NO-X"):
     values = {"pk": member.pk, "object_id": member.pk, "content_type_id": 1, "order_no": order_no}
+    if classify(route).kwargs.get("pk") == "segment":
+        values["pk"] = _sub_segment_of(member.home_store).pk
     return {
         name: values.get(name, member.pk)
         for name in ["pk", "object_id", "content_type_id", "order_no"]
     }
+
+
+def _sub_segment_of(store):
+    """A store sub-segment of the member's store: what a URL naming a segment is tried with."""
+    segment, _ = Segment.objects.get_or_create(store=store, name=f"二次分组{store.code}")
+    return segment
 
 
 def _request(client, route, member, **extra):

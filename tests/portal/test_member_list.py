@@ -206,8 +206,9 @@ def test_member_list_query_count_does_not_grow_with_rows(
     MemberFactory.create_batch(15, home_store=store_a, guide=other_guide_a)
     client = login(manager_a)
 
-    # session, user, user's store (header), count, members with guides, guide and tag choices
-    with django_assert_max_num_queries(7):
+    # session, user, user's store (header), count, members with guides, guide, tag and segment
+    # choices
+    with django_assert_max_num_queries(8):
         response = client.get(LIST, {"source": Source.IN_STORE})
 
     assert len(response.context["page"].object_list) == 30
@@ -221,8 +222,8 @@ def test_member_list_query_count_for_hq_without_count(
         MemberFactory.create_batch(12, home_store=store)
     client = login(hq_admin)
 
-    # session, user, one page of members with guides (no count), guide and tag choices
-    with django_assert_max_num_queries(5):
+    # session, user, one page of members with guides (no count), guide, tag and segment choices
+    with django_assert_max_num_queries(6):
         response = client.get(LIST)
 
     assert len(response.context["page"].object_list) == 30

@@ -1,0 +1,75 @@
+"""Conditions on what a member bought: order lines of counted orders within a window."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import F, Q, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from ..models import OrderLine
+from .fields import days_field
+from .registry import Condition, register
+
+
+class ProductScope(TextChoices):
+    SKU = "sku", _("商品 SKU")
+    SERIES = "series", _("系列")
+    CATEGORY = "category", _("品类/功效")
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
+    """Paid on a local date from `today - days` up to and including `today` (as R <= days)."""
+    start = local_midnight(today - datetime.timedelta(days=days))
+    end = local_midnight(today + datetime.timedelta(days=1))
+    return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end})
+
+
+class BoughtForm(forms.Form):
+    scope = forms.ChoiceField(
+        label=_("按"),
+        choices=ProductScope.choices,
+        error_messages={
+            "required": _("请选择按 SKU、系列还是品类。"),
+            "invalid_choice": _("“%(value)s”不是可选的范围。"),
+        },
+    )
+    value = forms.CharField(
+        label=_("SKU/系列/品类名称"),
+        max_length=64,
+        error_messages={
+            "required": _("请填写 SKU、系列或品类名称。"),
+            "max_length": _("名称最多 %(limit_value)d 个字。"),
+        },
+    )
+    days = days_field(_("最近天数"))
+
+    def clean_value(self):
+        value = self.cleaned_data["value"].strip()
+        if not value:
+            raise forms.ValidationError(_("请填写 SKU、系列或品类名称。"), code="required")
+        return value
+
+
+@register
+class BoughtCondition(Condition):
+    key = "bought"
+    label = _("最近 N 天购买过（SKU/系列/品类）")
+    family = _("购买")
+    family_rank = 20
+    form_class = BoughtForm
+
+    def q(self, params, *, today):
+        # An uncorrelated IN: Postgres hashes it once, also when the rule ORs it with others
+        # (a correlated EXISTS under OR is re-run for every member).
+        buyers = OrderLine.objects.filter(
+            paid_between_q(days=params["days"], today=today, prefix="order__"),
+            order__refunded_amount__lt=F("order__amount"),
+            **{f"product__{params['scope']}": params["value"]},
+        ).values("order__member_id")
+        return Q(pk__in=buyers)

@@ -1,0 +1,151 @@
+"""Reads: a segment's members for a user (always within visible_to), and the live preview.
+
+A segment's members = Member.objects.visible_to(user) ∩ its rule ∩ its base's rule (a store
+sub-segment started from an HQ segment) ∩ its store (a sub-segment). The same filter, without a
+user, is what materialisation writes.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize
+from .rules import rule_q
+
+CENT = Decimal("0.01")
+TOP_STORES = 10
+
+
+def local_today() -> datetime.date:
+    return timezone.localdate()
+
+
+def scope_q(*, rule, today: datetime.date, base: Segment | None = None, store=None) -> Q:
+    """The filter a rule, its base segment and its store put on Member."""
+    q = rule_q(rule, today=today)
+    if base is not None:
+        q &= rule_q(base.rule, today=today)
+    if store is not None:
+        q &= Q(home_store=store)
+    return q
+
+
+def segment_q(segment: Segment, *, today: datetime.date) -> Q:
+    return scope_q(rule=segment.rule, today=today, base=segment.base, store=segment.store)
+
+
+def segment_members(segment: Segment, *, user, today: datetime.date) -> QuerySet:
+    """The segment's members the user may see, evaluated live."""
+    return Member.objects.visible_to(user).filter(segment_q(segment, today=today))
+
+
+@dataclass(frozen=True)
+class StoreShare:
+    code: str
+    name: str
+    member_count: int
+    total_spent: Decimal
+
+
+@dataclass(frozen=True)
+class Preview:
+    """客单价 (average ticket) is per order: total spent / total orders of the members (MemberRfm
+    figures, counted orders). The revenue estimate is members × average ticket: what one more
+    purchase by each member would bring."""
+
+    member_count: int
+    total_spent: Decimal
+    order_count: int
+    store_split: list[StoreShare] | None = None
+
+    @property
+    def average_ticket(self) -> Decimal:
+        if not self.order_count:
+            return ZERO
+        return (self.total_spent / self.order_count).quantize(CENT)
+
+    @property
+    def revenue_estimate(self) -> Decimal:
+        return (self.average_ticket * self.member_count).quantize(CENT)
+
+
+def _totals(members: QuerySet) -> dict:
+    return members.aggregate(
+        member_count=Count("pk"),
+        total_spent=Coalesce(Sum("rfm__total_spent"), ZERO),
+        order_count=Coalesce(Sum("rfm__order_count"), 0),
+    )
+
+
+def _store_split(members: QuerySet, totals: dict, top: int) -> list[StoreShare]:
+    rows = list(
+        members.order_by()
+        .values("home_store__code", "home_store__name")
+        .annotate(n=Count("pk"), spent=Coalesce(Sum("rfm__total_spent"), ZERO))
+        .order_by("-n", "home_store__code")[:top]
+    )
+    shares = [
+        StoreShare(row["home_store__code"], row["home_store__name"], row["n"], row["spent"])
+        for row in rows
+    ]
+    rest_count = totals["member_count"] - sum(share.member_count for share in shares)
+    if rest_count > 0:
+        rest_spent = totals["total_spent"] - sum(share.total_spent for share in shares)
+        shares.append(StoreShare("", _("其他门店"), rest_count, rest_spent))
+    return shares
+
+
+def segment_preview(
+    *,
+    rule,
+    user,
+    today: datetime.date,
+    base: Segment | None = None,
+    store=None,
+    top: int = TOP_STORES,
+) -> Preview:
+    """Count, total spent and orders in one aggregate query; HQ also gets the split by store
+    (top `top` stores by members, then the rest) in a second one."""
+    members = Member.objects.visible_to(user).filter(
+        scope_q(rule=rule, today=today, base=base, store=store)
+    )
+    totals = _totals(members)
+    split = _store_split(members, totals, top) if user.is_hq else None
+    return Preview(
+        member_count=totals["member_count"],
+        total_spent=totals["total_spent"].quantize(CENT),
+        order_count=totals["order_count"],
+        store_split=split,
+    )
+
+
+def sizes_visible(segment: Segment, user) -> bool:
+    """Stored sizes count every member of the segment: HQ sees them for all segments, store
+    managers and region managers for their own stores' sub-segments; nobody else (a guide, or a
+    store looking at an HQ segment, gets live counts of their own members instead)."""
+    if user.is_hq:
+        return True
+    return segment.store_id is not None and not user.is_guide
+
+
+def segment_history(segment: Segment, *, days: int = 60) -> list[SegmentSize]:
+    return list(segment.sizes.order_by("-business_date")[:days])[::-1]
+
+
+def own_member_counts(user, segment_ids) -> dict[int, int]:
+    """Per segment, how many of the members the user may see were in it at the last
+    materialisation: one query for a whole list page."""
+    rows = (
+        SegmentMember.objects.filter(
+            segment_id__in=segment_ids, member__in=Member.objects.visible_to(user)
+        )
+        .values("segment_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["segment_id"]: row["n"] for row in rows}
