@@ -33,3 +33,14 @@ def scope_q(user, *, store: str, guide: str | None = None) -> Q:
         own_store = Q(**{_at(store, "id"): user.store_id})
         return own_store if guide is None else own_store & Q(**{_at(guide, "id"): user.pk})
     return NOTHING
+
+
+def shared_or_scope_q(user, *, store: str) -> Q:
+    """For models HQ shares with every store (tags, segments): rows without a store are seen by
+    all staff, a store's own rows only within `scope_q`. HQ sees everything."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    scope = scope_q(user, store=store)
+    if not scope:  # HQ. (`shared | Q()` would drop the empty side and leave HQ the shared rows.)
+        return scope
+    return Q(**{f"{store}__isnull": True}) | scope

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
-from ..scope import scope_q
+from ..scope import scope_q, shared_or_scope_q
 
 ZERO = Decimal("0.00")
 
@@ -233,9 +233,7 @@ class TagFamily(models.TextChoices):
 class TagQuerySet(models.QuerySet):
     def visible_to(self, user):
         """HQ tags are seen by all staff; a store's own tags only within that store's scope."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        return self.filter(Q(store__isnull=True) | scope_q(user, store="store"))
+        return self.filter(shared_or_scope_q(user, store="store"))
 
 
 class Tag(TimeStampedModel):

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..scope import scope_q
+from ..scope import shared_or_scope_q
 from .core import Member, Store, TimeStampedModel
 
 
@@ -21,12 +21,7 @@ def empty_rule() -> dict:
 class SegmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """HQ segments are seen by all staff; a store's sub-segments only within its scope."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        scope = scope_q(user, store="store")
-        if not scope:  # HQ: everything (`Q(...) | Q()` would drop the empty side: HQ only)
-            return self.all()
-        return self.filter(Q(store__isnull=True) | scope)
+        return self.filter(shared_or_scope_q(user, store="store"))
 
     def hq(self):
         return self.filter(store__isnull=True)

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from members.models import Member, Order, Store, User
+from members.models import Member, Order, Store, Tag, User
 from tests.members.factories import (
     GuideFactory,
     HqOperatorFactory,
@@ -11,6 +11,7 @@ from tests.members.factories import (
     OrderFactory,
     RegionManagerFactory,
     StoreFactory,
+    TagFactory,
     UserFactory,
 )
 
@@ -78,3 +79,13 @@ def test_stores_of_other_regions_are_invisible(manager_a, store_b):
     assert list(Store.objects.visible_to(manager_a)) == [manager_a.store]
     StoreFactory()
     assert Store.objects.visible_to(manager_a).count() == 1
+
+
+def test_shared_tags_hq_sees_all_a_store_its_own_and_hq_ones(hq_admin, manager_a, store_a, store_b):
+    hq_tag = TagFactory(store=None, name="总部标签")
+    own = TagFactory(store=store_a, name="甲店标签")
+    foreign = TagFactory(store=store_b, name="乙店标签")
+
+    assert set(Tag.objects.visible_to(hq_admin)) == {hq_tag, own, foreign}
+    assert set(Tag.objects.visible_to(manager_a)) == {hq_tag, own}
+    assert not Tag.objects.visible_to(AnonymousUser()).exists()
