@@ -4,7 +4,7 @@ import itertools
 import random
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member, MemberTag, Order, OrderLine, Refund, Store, User
+from members.rfm import rfm_regroup
 
 from .organisation import DEMO_PASSWORD, organisation_create
 from .population import Population
@@ -52,8 +53,18 @@ def seed_demo(
         report(_("正在完成写入（建立索引、重置序列）……"))
         population.sink.finish()
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
+    _demo_regroup(today or timezone.localdate(), report)
     report(demo_logins())
     return True
+
+
+def _demo_regroup(today: date, report: Callable[[str], None]) -> None:
+    """The demo pages show RFM groups: one regroup as of the day before `today`."""
+    run = rfm_regroup(business_date=today - timedelta(days=1))
+    report(
+        _("RFM 分群完成：统计日期 %(date)s，会员 %(members)s 人。")
+        % {"date": run.business_date, "members": f"{run.members:,}"}
+    )
 
 
 def _population(rng: random.Random, members: int, today: date) -> Population:

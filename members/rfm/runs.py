@@ -45,6 +45,7 @@ from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
 MEASURE, CLASSIFY, FINISH = "measure", "classify", "finish"
+# Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
 DEFAULT_CHUNK_SIZE = 50_000
 
 Dispatch = Callable[[list[int]], None]
@@ -53,7 +54,7 @@ Dispatch = Callable[[list[int]], None]
 def rfm_regroup(
     *,
     business_date: datetime.date,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     dispatch: Dispatch | None = None,
 ) -> RfmRun:
     """Regroup every member as of `business_date`, or resume that date's unfinished run.
@@ -65,6 +66,7 @@ def rfm_regroup(
     if run := finished.first():
         return run
     _check_date(business_date)
+    chunk_size = chunk_size or getattr(settings, "RFM_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)
     if chunk_size < 1:
         raise RuleViolation("rfm_chunk_size", _("分片大小必须为正整数。"))
     run = _run_open(business_date)
