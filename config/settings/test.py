@@ -10,9 +10,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # with SIYU_CELERY_EAGER=0 and a queue of their own.
 CELERY_TASK_ALWAYS_EAGER = env.bool("SIYU_CELERY_EAGER", default=True)
 CELERY_TASK_DEFAULT_QUEUE = env("SIYU_CELERY_QUEUE", default="celery")
+# ... and transport options of their own (a key prefix, a short visibility timeout), as JSON.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
-    "visibility_timeout": env.int("SIYU_CELERY_VISIBILITY_TIMEOUT", default=3600),
+    **env.json("SIYU_CELERY_TRANSPORT_OPTIONS", default={}),
 }
 # The worker-kill test slows each RFM chunk down, inside its transaction, to kill it there.
 RFM_CHUNK_DELAY_SECONDS = env.float("SIYU_RFM_CHUNK_DELAY", default=0)

@@ -1,5 +1,6 @@
 """Small builders for the RFM tests: local times, orders, settings and table snapshots."""
 
+import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from members.models import (
     RfmSettings,
     RfmStage,
 )
-from tests.members.factories import OrderFactory
+from tests.members.factories import MemberFactory, OrderFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AS_OF = date(2026, 6, 30)
@@ -35,6 +36,21 @@ def buy(member, paid_at: datetime, amount="100.00", refunded="0.00"):
         amount=Decimal(amount),
         refunded_amount=Decimal(refunded),
     )
+
+
+def population(stores, *, members=14, seed=3):
+    """Members spread over `stores` with 0 to 4 orders in the last 500 days, some refunded."""
+    rng = random.Random(seed)
+    people = []
+    for number in range(members):
+        member = MemberFactory(home_store=stores[number % len(stores)])
+        for _ in range(rng.randint(0, 4)):
+            amount = Decimal(rng.randint(100, 60000)) / 100
+            third = (amount / 3).quantize(Decimal("0.01"))
+            refunded = rng.choice([Decimal(0), Decimal(0), third, amount])
+            buy(member, days_ago(rng.randint(0, 500), hour=rng.randint(0, 23)), amount, refunded)
+        people.append(member)
+    return people
 
 
 def rfm_settings(**fields) -> RfmSettings:

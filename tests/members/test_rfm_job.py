@@ -1,6 +1,5 @@
 """The nightly regroup as a chunked job: changes, re-runs, resumption, chunk sizes, queries."""
 
-import random
 from datetime import timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -25,6 +24,7 @@ from tests.members.rfm_helpers import (
     AS_OF,
     buy,
     days_ago,
+    population,
     rfm_results_delete,
     rfm_settings,
     rfm_snapshot,
@@ -34,21 +34,6 @@ pytestmark = pytest.mark.django_db
 
 G = RfmGroup
 DAY_BEFORE = AS_OF - timedelta(days=1)
-
-
-def population(stores, *, members=14, seed=3):
-    """Members spread over `stores` with 0 to 4 orders in the last 500 days, some refunded."""
-    rng = random.Random(seed)
-    people = []
-    for number in range(members):
-        member = MemberFactory(home_store=stores[number % len(stores)])
-        for _ in range(rng.randint(0, 4)):
-            amount = Decimal(rng.randint(100, 60000)) / 100
-            third = (amount / 3).quantize(Decimal("0.01"))
-            refunded = rng.choice([Decimal(0), Decimal(0), third, amount])
-            buy(member, days_ago(rng.randint(0, 500), hour=rng.randint(0, 23)), amount, refunded)
-        people.append(member)
-    return people
 
 
 @pytest.fixture
