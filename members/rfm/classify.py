@@ -8,12 +8,19 @@ from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
 from .measure import STAGE_COLUMNS
 
-# Every member of the chunk, with their measured row when they have counted orders.
-CHUNK_MEMBERS = """
+
+def in_chunk(column: str) -> str:
+    return f"{column} >= %(lo)s AND {column} < %(hi)s"
+
+
+# Every member of the chunk, with their measured row when they have counted orders. The joined
+# tables get the chunk's range too: the planner does not carry a range across a join, and would
+# otherwise scan the whole stage (or MemberRfm) once per chunk.
+CHUNK_MEMBERS = f"""
     FROM members_member m
-    LEFT JOIN members_rfmstage s ON s.run_id = %(run)s AND s.member_id = m.id
+    LEFT JOIN members_rfmstage s
+           ON s.run_id = %(run)s AND s.member_id = m.id AND {in_chunk("s.member_id")}
 """
-IN_CHUNK = "m.id >= %(lo)s AND m.id < %(hi)s"
 
 
 def run_thresholds(run: RfmRun) -> Thresholds:
@@ -46,8 +53,9 @@ def _changes_sql(case: str) -> str:
             SELECT m.id AS member_id, m.home_store_id AS store_id, cur.as_of AS current_as_of,
                    COALESCE(cur."group", '') AS from_group, {case} AS to_group
             {CHUNK_MEMBERS}
-            LEFT JOIN members_memberrfm cur ON cur.member_id = m.id
-            WHERE {IN_CHUNK}
+            LEFT JOIN members_memberrfm cur
+                   ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
+            WHERE {in_chunk("m.id")}
         ) c
         WHERE (c.current_as_of IS NULL OR c.current_as_of < %(as_of)s)
           AND c.from_group <> c.to_group
@@ -65,7 +73,7 @@ def _member_rfm_sql(case: str) -> str:
                s.lifetime_days, s.first_purchase_on, s.last_purchase_on,
                COALESCE(s.order_count, 0), COALESCE(s.total_spent, 0)
         {CHUNK_MEMBERS}
-        WHERE {IN_CHUNK}
+        WHERE {in_chunk("m.id")}
         ON CONFLICT (member_id) DO UPDATE SET {updates}
         WHERE members_memberrfm.as_of <= excluded.as_of
     """

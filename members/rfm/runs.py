@@ -150,8 +150,13 @@ def _measure_plan(run: RfmRun, chunk_size: int) -> None:
         job = JobRun.objects.select_for_update().get(pk=run.job_run_id)
         if job.step:
             return
-        job_chunks_plan(job, step=MEASURE, ranges=id_ranges(Member.objects.all(), chunk_size))
+        job_chunks_plan(job, step=MEASURE, ranges=member_ranges(chunk_size))
         job_run_advance(job, from_step="", to_step=MEASURE)
+
+
+def member_ranges(chunk_size: int) -> list[tuple[int, int]]:
+    """The member-id ranges a run covers: every member."""
+    return id_ranges(Member.objects.all(), chunk_size)
 
 
 def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:

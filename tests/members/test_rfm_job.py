@@ -302,3 +302,15 @@ def test_seed_demo_ends_with_a_regroup_for_yesterday():
     assert any("RFM 分群完成" in message for message in messages)
     assert not seed_demo(members=60, seed=5, today=AS_OF, report=messages.append)
     assert RfmRun.objects.count() == 1
+
+
+def test_deleting_a_member_still_removes_their_rfm_rows(chain, store_a):
+    # given: the RFM rows have no database-level foreign key (members 0003)
+    leaving = MemberFactory(home_store=store_a)
+    rfm_regroup(business_date=AS_OF)
+    assert MemberRfm.objects.filter(member=leaving).exists()
+    # when
+    leaving.delete()
+    # then
+    assert not MemberRfm.objects.filter(member_id=leaving.pk).exists()
+    assert not RfmGroupChange.objects.filter(member_id=leaving.pk).exists()
