@@ -270,6 +270,14 @@ def test_command_refuses_bad_input_in_chinese(arguments, message):
     assert not RfmRun.objects.exists()
 
 
+def test_command_says_when_the_date_was_already_regrouped(chain):
+    call_command("regroup", "--as-of", "2026-06-30", stdout=StringIO())
+    out = StringIO()
+    call_command("regroup", "--as-of", "2026-06-30", stdout=out)
+    assert "统计日期 2026-06-30 已完成分群，本次未做改动。" in out.getvalue()
+    assert RfmRun.objects.count() == 1
+
+
 def test_command_refuses_an_earlier_date(chain):
     call_command("regroup", "--as-of", "2026-06-30", stdout=StringIO())
     with pytest.raises(CommandError, match="不能再按更早的日期"):
