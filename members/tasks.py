@@ -1,16 +1,59 @@
-"""Celery adapters for the members app: ids and dates in, one service call each."""
+"""Celery adapters for the members app: dates and ids in, one service call each.
+
+The regroup is a coordinator (`members.regroup_start`, or `members.regroup_nightly` for
+yesterday) that plans chunks and enqueues `members.regroup_chunk` for each; every chunk task
+advances the run itself when it is the last of its step, so no chord is needed. Re-running the
+coordinator for a date resumes it (INV-JOB-RERUN).
+"""
 
 import datetime
+import logging
 
 from celery import shared_task
 from django.utils import timezone
+
+from .errors import RuleViolation
+from .models import RfmRun, Segment, Tag
+from .rfm import rfm_chunk_run, rfm_regroup
+from .segments.materialise import segment_materialise, tag_rule_recompute
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_chunks(chunk_ids: list[int]) -> None:
+    for chunk_id in chunk_ids:
+        regroup_chunk.delay_on_commit(chunk_id)
+
+
+@shared_task(name="members.regroup_nightly")
+def regroup_nightly() -> None:
+    """Nightly (jobs migration 0002, 02:00): regroup as of yesterday, local time."""
+    _regroup(timezone.localdate() - datetime.timedelta(days=1))
+
+
+@shared_task(name="members.regroup_start")
+def regroup_start(business_date_iso: str) -> None:
+    _regroup(datetime.date.fromisoformat(business_date_iso))
+
+
+@shared_task(name="members.regroup_chunk")
+def regroup_chunk(chunk_id: int) -> None:
+    rfm_chunk_run(chunk_id=chunk_id, dispatch=enqueue_chunks)
+
+
+def _regroup(business_date: datetime.date) -> None:
+    try:
+        rfm_regroup(business_date=business_date, dispatch=enqueue_chunks)
+    except RuleViolation as refusal:
+        # A refused date (a later run exists) is an operator's matter, not a retry.
+        logger.warning("RFM regroup for %s refused: %s", business_date, refusal.message)
+
 
 # --- Segments and rule tags (分组, 规则标签) ---------------------------------------------------
 
 # The nightly segment job reads MemberRfm, so it waits for that night's regroup: when the RFM run
 # of the business date has not finished yet it retries every 15 minutes, at most 16 times (four
 # hours), then gives up and is logged as failed (yesterday's segments stay as they were).
-# Imports sit inside the tasks so this block merges beside the RFM tasks without touching theirs.
 SEGMENTS_RETRY_SECONDS = 15 * 60
 SEGMENTS_MAX_RETRIES = 16
 
@@ -23,8 +66,6 @@ SEGMENTS_MAX_RETRIES = 16
 )
 def segments_materialise_nightly(self):
     """For D = yesterday (local): every active segment and every rule tag, one task each."""
-    from .models import RfmRun, Segment, Tag
-
     business_date = timezone.localdate() - datetime.timedelta(days=1)
     regrouped = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
     if not regrouped.exists():
@@ -39,9 +80,6 @@ def segments_materialise_nightly(self):
 
 @shared_task(name="members.segment_materialise")
 def segment_materialise_task(segment_id: int, business_date: str, on_demand: bool = False):
-    from .models import Segment
-    from .segments.materialise import segment_materialise
-
     segment = Segment.objects.filter(pk=segment_id).first()
     if segment is None:
         return None
@@ -52,14 +90,8 @@ def segment_materialise_task(segment_id: int, business_date: str, on_demand: boo
 
 @shared_task(name="members.rule_tag_recompute")
 def rule_tag_recompute_task(tag_id: int, business_date: str):
-    from .models import Tag
-    from .segments.materialise import tag_rule_recompute
-
     tag = Tag.objects.filter(pk=tag_id).select_related("rule_segment").first()
     if tag is None:
         return None
     run = tag_rule_recompute(tag=tag, business_date=datetime.date.fromisoformat(business_date))
     return run.pk if run else None
-
-
-# --- end of segments and rule tags ---------------------------------------------------------------

@@ -146,6 +146,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# The nightly RFM regroup: member ids per chunk task (members.rfm).
+RFM_CHUNK_SIZE = env.int("SIYU_RFM_CHUNK_SIZE", default=50_000)
+
 # Who owns a POS request: a per-store API key, sent as "Authorization: Api-Key <key>".
 POS_IDEMPOTENCY_HEADER = "Idempotency-Key"
 # How long a POS call's first answer is kept for replay. Tills retry within minutes or hours; after

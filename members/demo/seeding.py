@@ -4,7 +4,7 @@ import itertools
 import random
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
@@ -12,7 +12,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Member, MemberTag, Order, OrderLine, Refund, Store, User
+from members.models import Member, MemberTag, Order, OrderLine, Refund, Segment, Store, User
+from members.rfm import rfm_regroup
+from members.segments.materialise import segment_materialise
 
 from .organisation import DEMO_PASSWORD, organisation_create
 from .population import Population
@@ -54,6 +56,7 @@ def seed_demo(
         population.sink.finish()
         _demo_manager_may_export()
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
+    _demo_regroup(today or timezone.localdate(), report)
     report(demo_logins())
     return True
 
@@ -63,6 +66,19 @@ def _demo_manager_may_export() -> None:
     guides may not."""
     permission = Permission.objects.get(content_type__app_label="members", codename="export_member")
     User.objects.get(username="manager").user_permissions.add(permission)
+
+
+def _demo_regroup(today: date, report: Callable[[str], None]) -> None:
+    """The demo pages show RFM groups and segment sizes: one regroup and one materialisation of
+    every segment as of the day before `today`, as the nightly jobs would."""
+    run = rfm_regroup(business_date=today - timedelta(days=1))
+    report(
+        _("RFM 分群完成：统计日期 %(date)s，会员 %(members)s 人。")
+        % {"date": run.business_date, "members": f"{run.members:,}"}
+    )
+    for segment in Segment.objects.filter(active=True):
+        segment_materialise(segment=segment, business_date=run.business_date)
+    report(_("分组人数已计算。"))
 
 
 def _population(rng: random.Random, members: int, today: date) -> Population:

@@ -1,6 +1,6 @@
-"""The starter segments (预置分组) as data, and the nightly schedule of the segment job.
+"""The starter segments (预置分组) as data (the nightly schedules live in jobs/0002).
 
-Idempotent by name: a segment or schedule that already exists is left as HQ has edited it.
+Idempotent by name: a segment that already exists is left as HQ has edited it.
 Reversing removes only starter segments nobody has built on (no sub-segment, no rule tag).
 """
 
@@ -45,8 +45,6 @@ STARTERS = [
 ]
 
 # After the nightly regroup (which the segment task also waits for); 03:30 Shanghai time.
-SCHEDULE_NAME = "分组与规则标签：每晚计算"
-SCHEDULE_TASK = "members.segments_materialise_nightly"
 
 
 def starters_create(apps, schema_editor):
@@ -57,27 +55,6 @@ def starters_create(apps, schema_editor):
             store=None,
             defaults={"description": description, "rule": rule, "is_starter": True},
         )
-
-
-def schedule_create(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    if PeriodicTask.objects.filter(name=SCHEDULE_NAME).exists():
-        return
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="30",
-        hour="3",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.create(
-        name=SCHEDULE_NAME,
-        task=SCHEDULE_TASK,
-        crontab=crontab,
-        description="每晚 03:30 计算全部启用分组的人数和规则标签；RFM 重新分群未完成时自动稍后重试。",
-    )
 
 
 def starters_remove(apps, schema_editor):
@@ -91,17 +68,11 @@ def starters_remove(apps, schema_editor):
     ).delete()
 
 
-def schedule_remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE_NAME).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0002_rfm_segments_exports"),
-        ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ("members", "0003_rfm_lean_writes"),
     ]
 
     operations = [
         migrations.RunPython(starters_create, starters_remove),
-        migrations.RunPython(schedule_create, schedule_remove),
     ]

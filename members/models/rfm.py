@@ -116,8 +116,15 @@ class MemberRfmQuerySet(models.QuerySet):
 class MemberRfm(models.Model):
     """A member's RFM(L) figures and group as of the latest finished run."""
 
+    # Derived rows, upserted a million at a time from members_member itself: no database-level
+    # foreign-key check, whose row locks on every member doubled the regroup's time
+    # (bench/regroup.py). Deleting a member still cascades, through the ORM.
     member = models.OneToOneField(
-        Member, on_delete=models.CASCADE, primary_key=True, related_name="rfm"
+        Member,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="rfm",
+        db_constraint=False,
     )
     as_of = models.DateField(_("统计日期"))
     recency_days = models.IntegerField(_("R 最近消费（天）"), null=True, blank=True)
@@ -151,9 +158,15 @@ class MemberRfm(models.Model):
 
 
 class RfmStage(models.Model):
-    """A run's measured figures per member, before thresholds are known (work table)."""
+    """A run's measured figures per member, before thresholds are known (work table).
 
-    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="+")
+    Written in bulk by the regroup and emptied when its run finishes: no index or foreign-key
+    check beyond the (run, member) key, which every read uses (bench/regroup.py).
+    """
+
+    run = models.ForeignKey(
+        RfmRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     member_id = models.BigIntegerField()
     recency_days = models.IntegerField(null=True)
     frequency = models.IntegerField(default=0)
@@ -182,14 +195,25 @@ class RfmGroupChangeQuerySet(models.QuerySet):
 class RfmGroupChange(models.Model):
     """A member whose group changed at a run: from (blank when first grouped), to, date."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="group_changes")
+    # Written a million at a time on a first run, from members_member itself: no single-column
+    # indexes where the unique (member, business_date) and the (store, business_date) indexes
+    # lead with the column, and no database-level foreign-key checks (as MemberRfm.member).
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="group_changes",
+        db_index=False,
+        db_constraint=False,
+    )
     business_date = models.DateField(_("统计日期"))
     from_group = models.CharField(
         _("原客户群"), max_length=24, choices=RfmGroup, blank=True, default=""
     )
     to_group = models.CharField(_("新客户群"), max_length=24, choices=RfmGroup)
     # The member's home store at that run, so matrices per store stay as they were.
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
 
     objects = RfmGroupChangeQuerySet.as_manager()
 

@@ -1,0 +1,221 @@
+"""Benchmark the nightly RFM regroup against one hand-written SQL statement (PostgreSQL).
+
+    .venv/bin/python bench/regroup.py [--chunk-size 50000] [--growth 100000 1000000]
+        [--no-full] [--second-night]
+
+On DATABASE_URL (default postgres://postgres@127.0.0.1:5432/siyu_bench, seeded by
+bench/seed_scale.py): migrates, VACUUM ANALYZEs the orders, then for a member-id prefix holding
+about 0.1M orders, one holding about 1M, and all members:
+
+- clears the RFM tables, so the run is a first run (no previous MemberRfm);
+- times `rfm_regroup` as of yesterday: synchronous, in-process, the real code path (for a
+  prefix, only the planned member-id ranges are narrowed to the prefix);
+- times one statement computing the same groups into an UNLOGGED scratch table
+  (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
+  prints the ratio (target <= 1.5).
+
+With --second-night it then times the next day's run over all members (previous MemberRfm
+present). The database keeps the last full regroup, for the other benchmarks.
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/siyu_bench")
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
+
+import django  # noqa: E402 (after the environment above)
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from members.models import RfmGroupCount, RfmRun  # noqa: E402
+from members.rfm import rfm_regroup, runs  # noqa: E402
+from members.rfm.measure import measure_bounds  # noqa: E402
+
+RFM_TABLES = (
+    "members_rfmgroupchange",
+    "members_rfmgroupcount",
+    "members_rfmstage",
+    "members_memberrfm",
+)
+SCRATCH = "bench_rfm_one_statement"
+
+# The whole regroup in one statement, written by hand: per-member figures in one GROUP BY, the
+# medians by percentile_cont (M in cents, so exact in double precision), the groups by CASE.
+ONE_STATEMENT = f"""
+CREATE UNLOGGED TABLE {SCRATCH} AS
+WITH per_member AS (
+    SELECT o.member_id,
+           (max(o.paid_at) AT TIME ZONE 'Asia/Shanghai')::date AS last_on,
+           count(*) FILTER (WHERE o.paid_at >= %(window_from)s) AS f,
+           coalesce(sum(o.amount - o.refunded_amount)
+                    FILTER (WHERE o.paid_at >= %(window_from)s), 0) * 100 AS m_cents
+    FROM members_order o
+    WHERE o.paid_at < %(paid_before)s AND o.refunded_amount < o.amount
+      AND o.member_id < %(bound)s
+    GROUP BY o.member_id
+), measured AS (
+    SELECT member_id, %(as_of)s::date - last_on AS r, f, m_cents FROM per_member
+), thresholds AS (
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r) AS r_t,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY f) AS f_t,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY m_cents) AS m_t
+    FROM measured WHERE f >= 1
+), flagged AS (
+    SELECT mem.id AS member_id, mem.home_store_id AS store_id, x.member_id IS NULL AS none,
+           coalesce(x.r <= t.r_t, false) AS recent,
+           coalesce(x.f > t.f_t, false) AS high_f,
+           coalesce(x.m_cents > t.m_t, false) AS high_m
+    FROM members_member mem
+    LEFT JOIN measured x ON x.member_id = mem.id
+    CROSS JOIN thresholds t
+    WHERE mem.id < %(bound)s
+)
+SELECT member_id, store_id,
+       CASE WHEN none THEN 'no_purchase'
+            WHEN recent AND high_f AND high_m THEN 'important_value'
+            WHEN recent AND high_f THEN 'ordinary_value'
+            WHEN recent AND high_m THEN 'important_development'
+            WHEN recent THEN 'ordinary_development'
+            WHEN high_f AND high_m THEN 'important_retention'
+            WHEN high_f THEN 'ordinary_retention'
+            WHEN high_m THEN 'important_winback'
+            ELSE 'ordinary_winback' END AS grp
+FROM flagged
+"""
+
+
+def sql(statement: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def rfm_clear() -> None:
+    sql(f"TRUNCATE {', '.join(RFM_TABLES)}")
+    job_runs = "SELECT job_run_id FROM members_rfmrun"
+    sql(f"DELETE FROM jobs_jobchunk WHERE run_id IN ({job_runs})")
+    sql("DELETE FROM members_rfmrun")
+    sql("DELETE FROM jobs_jobrun WHERE job = %s", [runs.JOB])
+
+
+def member_bound(orders: int | None) -> int:
+    """The member id below which about `orders` orders lie (all members when None)."""
+    if orders is None:
+        return sql("SELECT max(id) + 1 FROM members_member")[0][0]
+    query = "SELECT member_id FROM members_order ORDER BY member_id OFFSET %s LIMIT 1"
+    return sql(query, [orders])[0][0]
+
+
+def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int) -> float:
+    planned = runs.member_ranges
+
+    def prefix_ranges(size):
+        return [(lo, min(hi, bound)) for lo, hi in planned(size) if lo < bound]
+
+    runs.member_ranges = prefix_ranges
+    try:
+        started = time.perf_counter()
+        rfm_regroup(business_date=as_of, chunk_size=chunk_size)
+        return time.perf_counter() - started
+    finally:
+        runs.member_ranges = planned
+
+
+def one_statement_timed(as_of: datetime.date, bound: int) -> float:
+    sql(f"DROP TABLE IF EXISTS {SCRATCH}")
+    run = RfmRun(business_date=as_of, window_days=365)
+    params = {**measure_bounds(run), "as_of": as_of, "bound": bound}
+    started = time.perf_counter()
+    sql(ONE_STATEMENT, params)
+    return time.perf_counter() - started
+
+
+def sizes_compare(as_of: datetime.date) -> int:
+    ours = dict(
+        ((store, group), members)
+        for store, group, members in RfmGroupCount.objects.filter(
+            run__business_date=as_of
+        ).values_list("store_id", "group", "members")
+    )
+    theirs = {
+        (store, group): members
+        for store, group, members in sql(
+            f"SELECT store_id, grp, count(*) FROM {SCRATCH} GROUP BY store_id, grp"
+        )
+    }
+    if ours != theirs:
+        diff = {k: (ours.get(k), theirs.get(k)) for k in ours.keys() | theirs.keys()}
+        diff = {k: v for k, v in diff.items() if v[0] != v[1]}
+        sample = dict(list(diff.items())[:10])
+        raise SystemExit(f"group sizes differ (ours, one statement): {sample}")
+    return sum(ours.values())
+
+
+def scale_run(label: str, orders: int | None, as_of: datetime.date, chunk_size: int) -> tuple:
+    bound = member_bound(orders)
+    counted = sql(
+        "SELECT (SELECT count(*) FROM members_member WHERE id < %(b)s),"
+        " (SELECT count(*) FROM members_order WHERE member_id < %(b)s)",
+        {"b": bound},
+    )[0]
+    print(f"\n== {label}: member id < {bound:,}: {counted[0]:,} members, {counted[1]:,} orders")
+    rfm_clear()
+    ours = regroup_timed(as_of, bound, chunk_size)
+    chunks = sql("SELECT count(*) FROM jobs_jobchunk WHERE step = 'measure'")[0][0]
+    print(f"regroup (chunk size {chunk_size:,}, {chunks} chunks a step): {ours:8.2f} s", flush=True)
+    theirs = one_statement_timed(as_of, bound)
+    print(f"one SQL statement (UNLOGGED scratch table):      {theirs:8.2f} s", flush=True)
+    members = sizes_compare(as_of)
+    print(f"group sizes per store identical: yes ({members:,} members)")
+    print(f"ratio regroup / one statement: {ours / theirs:.2f} (target <= 1.5)")
+    return label, counted, ours, theirs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunk-size", type=int, default=runs.DEFAULT_CHUNK_SIZE)
+    parser.add_argument(
+        "--growth", type=int, nargs="*", default=[100_000, 1_000_000], help="order counts"
+    )
+    parser.add_argument("--no-full", action="store_true", help="skip the run on all orders")
+    parser.add_argument("--second-night", action="store_true")
+    args = parser.parse_args()
+
+    call_command("migrate", "--noinput", verbosity=0)
+    started = time.perf_counter()
+    sql("VACUUM ANALYZE members_order")
+    sql("VACUUM ANALYZE members_member")
+    print(f"== migrated; VACUUM ANALYZE orders, members: {time.perf_counter() - started:.1f} s")
+    as_of = timezone.localdate() - datetime.timedelta(days=1)
+    scales = [(f"~{n / 1e6:g}M orders", n) for n in args.growth]
+    if not args.no_full:
+        scales.append(("all orders", None))
+    results = [scale_run(label, n, as_of, args.chunk_size) for label, n in scales]
+    sql(f"DROP TABLE IF EXISTS {SCRATCH}")
+
+    print("\n== growth (regroup | one statement | ratio)")
+    for label, (members, orders), ours, theirs in results:
+        print(
+            f"{label:>14}: {orders:>11,} orders {members:>10,} members"
+            f"  {ours:8.2f} s | {theirs:8.2f} s | {ours / theirs:5.2f}"
+        )
+    if args.second_night:
+        started = time.perf_counter()
+        rfm_regroup(business_date=as_of + datetime.timedelta(days=1), chunk_size=args.chunk_size)
+        seconds = time.perf_counter() - started
+        print(f"\n== second night (all members, previous MemberRfm present): {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+import datetime
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.errors import RuleViolation
+from members.models import RfmGroup, RfmGroupCount, RfmRun
+from members.rfm import rfm_regroup
+
+
+class Command(BaseCommand):
+    help = "按 RFM 重新分群（同步执行）。默认统计日期为昨天（上海时间）；同一日期重跑不改变结果。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", help="统计日期 YYYY-MM-DD，默认昨天。")
+        parser.add_argument("--chunk-size", type=int, help="每个分片的会员 ID 数，默认 50000。")
+
+    def handle(self, *args, as_of, chunk_size, **options):
+        business_date = _business_date(as_of)
+        if chunk_size is not None and chunk_size < 1:
+            raise CommandError(_("分片大小必须为正整数。"))
+        started = time.monotonic()
+        finished = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
+        if finished.exists():
+            done = _("统计日期 %(date)s 已完成分群，本次未做改动。")
+            self.stdout.write(done % {"date": business_date})
+        try:
+            run = rfm_regroup(business_date=business_date, chunk_size=chunk_size)
+        except RuleViolation as refusal:
+            raise CommandError(str(refusal.message)) from refusal
+        self.stdout.write(run_summary(run, seconds=time.monotonic() - started))
+
+
+def _business_date(text: str | None) -> datetime.date:
+    if not text:
+        return timezone.localdate() - datetime.timedelta(days=1)
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(
+            _("统计日期“%(text)s”无效，请使用 YYYY-MM-DD 格式，例如 2026-06-30。") % {"text": text}
+        ) from None
+
+
+def run_summary(run: RfmRun, *, seconds: float) -> str:
+    """The run's thresholds and brand-wide group sizes, in Chinese."""
+
+    def shown(value):
+        return _("无") if value is None else f"{value.normalize():f}"
+
+    lines = [
+        _("RFM 分群完成：统计日期 %(date)s，统计周期 %(window)s 天，用时 %(s).1f 秒。")
+        % {"date": run.business_date, "window": run.window_days, "s": seconds},
+        _("阈值：R ≤ %(r)s 天（%(rm)s），F > %(f)s 次（%(fm)s），M > %(m)s 元（%(mm)s）。")
+        % {
+            "r": shown(run.r_threshold),
+            "rm": run.get_r_method_display(),
+            "f": shown(run.f_threshold),
+            "fm": run.get_f_method_display(),
+            "m": shown(run.m_threshold),
+            "mm": run.get_m_method_display(),
+        },  # fmt: skip
+        _("会员 %(members)s 人，其中活跃会员 %(active)s 人。")
+        % {"members": f"{run.members:,}", "active": f"{run.active_members:,}"},
+    ]
+    counts = RfmGroupCount.objects.filter(run=run).values_list("group")
+    sizes = dict(counts.annotate(total=Sum("members")).order_by())
+    lines += [f"  {group.label}：{sizes.get(group.value, 0):,}" for group in RfmGroup]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Steps 3 and 4: classify a chunk of members (group changes, MemberRfm) and count the groups."""
+
+from django.db import connection
+
+from members.models import RfmRun
+
+from . import sql
+from .contract import Thresholds, group_case_sql, threshold_params
+from .measure import STAGE_COLUMNS
+
+
+def in_chunk(column: str) -> str:
+    return f"{column} >= %(lo)s AND {column} < %(hi)s"
+
+
+# Every member of the chunk, with their measured row when they have counted orders. The joined
+# tables get the chunk's range too: the planner does not carry a range across a join, and would
+# otherwise scan the whole stage (or MemberRfm) once per chunk.
+CHUNK_MEMBERS = f"""
+    FROM members_member m
+    LEFT JOIN members_rfmstage s
+           ON s.run_id = %(run)s AND s.member_id = m.id AND {in_chunk("s.member_id")}
+"""
+
+
+def run_thresholds(run: RfmRun) -> Thresholds:
+    return Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
+
+
+def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
+    """Record the group changes of the members with ids in [lo, hi), then upsert their
+    MemberRfm; returns the number of members written. Run inside the chunk's transaction."""
+    thresholds = run_thresholds(run)
+    values = {
+        **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi),
+        **threshold_params(thresholds),
+    }
+    case = group_case_sql(thresholds, stage="s")
+    with connection.cursor() as cursor:
+        cursor.execute(_changes_sql(case), values)
+        cursor.execute(_member_rfm_sql(case), values)
+        return max(cursor.rowcount, 0)
+
+
+def _changes_sql(case: str) -> str:
+    """A change row for each member whose group differs from their current one (blank when
+    they have none). A MemberRfm already at this date means this run wrote it: no change."""
+    return f"""
+        INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
+                                            store_id)
+        SELECT c.member_id, {sql.date_param("as_of")}, c.from_group, c.to_group, c.store_id
+        FROM (
+            SELECT m.id AS member_id, m.home_store_id AS store_id, cur.as_of AS current_as_of,
+                   COALESCE(cur."group", '') AS from_group, {case} AS to_group
+            {CHUNK_MEMBERS}
+            LEFT JOIN members_memberrfm cur
+                   ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
+            WHERE {in_chunk("m.id")}
+        ) c
+        WHERE (c.current_as_of IS NULL OR c.current_as_of < %(as_of)s)
+          AND c.from_group <> c.to_group
+        ON CONFLICT (member_id, business_date) DO NOTHING
+    """
+
+
+def _member_rfm_sql(case: str) -> str:
+    columns = ("as_of", '"group"', *STAGE_COLUMNS)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+    return f"""
+        INSERT INTO members_memberrfm (member_id, {", ".join(columns)})
+        SELECT m.id, {sql.date_param("as_of")}, {case},
+               s.recency_days, COALESCE(s.frequency, 0), COALESCE(s.monetary, 0),
+               s.lifetime_days, s.first_purchase_on, s.last_purchase_on,
+               COALESCE(s.order_count, 0), COALESCE(s.total_spent, 0)
+        {CHUNK_MEMBERS}
+        WHERE {in_chunk("m.id")}
+        ON CONFLICT (member_id) DO UPDATE SET {updates}
+        WHERE members_memberrfm.as_of <= excluded.as_of
+    """
+
+
+def group_counts_write(run: RfmRun) -> None:
+    """Each store's group sizes at this run, from the members it classified, in one pass."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
+            SELECT %(run)s, m.home_store_id, r."group", COUNT(*)
+            FROM members_memberrfm r
+            JOIN members_member m ON m.id = r.member_id
+            WHERE r.as_of = %(as_of)s
+            GROUP BY m.home_store_id, r."group"
+            ON CONFLICT (run_id, store_id, "group") DO UPDATE SET members = excluded.members
+            """,
+            sql.params(run=run.pk, as_of=run.business_date),
+        )

@@ -1,0 +1,91 @@
+"""The RFM(L) contract: thresholds and the group rules (DOMAIN.md, issue 3 section 1).
+
+For an as-of date D (a local date), over the counted orders (not refunded in full) paid on or
+before D, local time:
+
+- R = D - the local date of the latest counted order, in days;
+- F = the number of counted orders paid in the window (D - W, D], W = window_days;
+- M = the sum of those orders' net amounts (amount - refunded_amount), yuan;
+- L = the local date of the latest counted order - that of the first, in days.
+
+Thresholds are taken over the active members (F >= 1), each axis by its own method. A member is
+recent when R <= the R threshold, has high F when F > the F threshold and high M when
+M > the M threshold. A member without any counted order is `no_purchase`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from members.models import RfmGroup
+
+# Thresholds are stored with 4 decimal places (RfmRun). A mean is rounded to them half-to-even;
+# a median is exact at 4 places (the mean of two integers or of two 2-place amounts). Members
+# are compared with the stored, rounded threshold.
+THRESHOLD_PLACES = Decimal("0.0001")
+
+# (recent, high F, high M) -> group: the eight groups of DOMAIN.md.
+GROUPS: dict[tuple[bool, bool, bool], RfmGroup] = {
+    (True, True, True): RfmGroup.IMPORTANT_VALUE,
+    (True, True, False): RfmGroup.ORDINARY_VALUE,
+    (True, False, True): RfmGroup.IMPORTANT_DEVELOPMENT,
+    (True, False, False): RfmGroup.ORDINARY_DEVELOPMENT,
+    (False, True, True): RfmGroup.IMPORTANT_RETENTION,
+    (False, True, False): RfmGroup.ORDINARY_RETENTION,
+    (False, False, True): RfmGroup.IMPORTANT_WINBACK,
+    (False, False, False): RfmGroup.ORDINARY_WINBACK,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """R (days), F (orders), M (yuan); None when taken over no active member."""
+
+    r: Decimal | None
+    f: Decimal | None
+    m: Decimal | None
+
+
+def threshold_round(value: Decimal) -> Decimal:
+    return value.quantize(THRESHOLD_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def middle_window(count: int) -> tuple[int, int]:
+    """(offset, how many) of the middle value(s) among `count` sorted values."""
+    return (count - 1) // 2, 2 - count % 2
+
+
+def median_of_middle(middle: Sequence[Decimal]) -> Decimal:
+    """The median from the one or two middle values: for an even count, their mean."""
+    return threshold_round(sum(middle, Decimal(0)) / len(middle))
+
+
+def mean_of(total: Decimal, count: int) -> Decimal | None:
+    return threshold_round(Decimal(total) / count) if count else None
+
+
+def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
+    """A SQL CASE giving the group of the measured row `stage` (absent: no purchase).
+
+    Uses the parameters `r_threshold`, `f_threshold`, `m_threshold` (see `threshold_params`).
+    A null threshold makes its test false: "not recent", "low F", "low M".
+    """
+    tests = (
+        _test(f"{stage}.recency_days <= %(r_threshold)s", thresholds.r),
+        _test(f"{stage}.frequency > %(f_threshold)s", thresholds.f),
+        _test(f"{stage}.monetary > %(m_threshold)s", thresholds.m),
+    )
+    whens = [f"WHEN {stage}.member_id IS NULL THEN '{RfmGroup.NO_PURCHASE.value}'"]
+    for flags, group in GROUPS.items():
+        parts = zip(flags, tests, strict=True)
+        condition = " AND ".join(test if flag else f"NOT {test}" for flag, test in parts)
+        whens.append(f"WHEN {condition} THEN '{group.value}'")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def threshold_params(thresholds: Thresholds) -> dict:
+    return {"r_threshold": thresholds.r, "f_threshold": thresholds.f, "m_threshold": thresholds.m}
+
+
+def _test(sql: str, threshold: Decimal | None) -> str:
+    return f"({sql})" if threshold is not None else "(1 = 0)"

@@ -1,0 +1,84 @@
+"""Step 1, `measure`: one pass over a chunk's orders writes each member's R, F, M, L (RfmStage).
+
+Orders are filtered by timestamp bounds computed here (the start of local day D+1, the start of
+local day D-W+1), so the database converts only each member's first and latest payment time to
+a local date, never every order's.
+"""
+
+import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from members.models import RfmRun
+
+from . import sql
+
+STAGE_COLUMNS = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "lifetime_days",
+    "first_purchase_on",
+    "last_purchase_on",
+    "order_count",
+    "total_spent",
+)
+
+
+def local_day_start(day: datetime.date) -> datetime.datetime:
+    """The aware instant local day `day` begins at."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def measure_bounds(run: RfmRun) -> dict[str, datetime.datetime]:
+    """Orders counted: paid before `paid_before`; in the F/M window when paid at or after
+    `window_from`, i.e. on a local date in (D - W, D]."""
+    as_of = run.business_date
+    return {
+        "paid_before": local_day_start(as_of + datetime.timedelta(days=1)),
+        "window_from": local_day_start(as_of - datetime.timedelta(days=run.window_days - 1)),
+    }
+
+
+def stage_write(run: RfmRun, *, lo: int, hi: int) -> int:
+    """Measure the members with ids in [lo, hi) that have counted orders; returns rows written."""
+    values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
+    with connection.cursor() as cursor:
+        cursor.execute(_stage_sql(), values)
+        return max(cursor.rowcount, 0)
+
+
+def _stage_sql() -> str:
+    net = "o.amount - o.refunded_amount"
+    in_window = "o.paid_at >= %(window_from)s"
+    updates = ", ".join(f"{column} = excluded.{column}" for column in STAGE_COLUMNS)
+    return f"""
+        INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})
+        SELECT %(run)s, d.member_id,
+               {sql.days_between(sql.date_param("as_of"), "d.last_on")},
+               d.frequency, d.monetary,
+               {sql.days_between("d.last_on", "d.first_on")},
+               d.first_on, d.last_on, d.order_count, d.total_spent
+        FROM (
+            SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
+                   {sql.local_date("a.first_at")} AS first_on,
+                   {sql.local_date("a.last_at")} AS last_on
+            FROM (
+                SELECT o.member_id,
+                       MIN(o.paid_at) AS first_at,
+                       MAX(o.paid_at) AS last_at,
+                       SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS frequency,
+                       {sql.money_sum(f"CASE WHEN {in_window} THEN {net} ELSE 0 END")} AS monetary,
+                       COUNT(*) AS order_count,
+                       {sql.money_sum(net)} AS total_spent
+                FROM members_order o
+                WHERE o.member_id >= %(lo)s AND o.member_id < %(hi)s
+                  AND o.paid_at < %(paid_before)s
+                  AND o.refunded_amount < o.amount
+                GROUP BY o.member_id
+            ) a
+        ) d
+        WHERE true
+        ON CONFLICT (run_id, member_id) DO UPDATE SET {updates}
+    """

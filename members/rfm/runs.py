@@ -1,0 +1,234 @@
+"""The nightly regroup as a chunked job (INV-JOB-RERUN), built on `jobs.services`.
+
+Steps, each a set of chunks over member-id ranges, or one winner's work between them:
+
+1. `measure`: each chunk writes its members' figures to RfmStage;
+2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
+   thresholds over RfmStage, stores them on the RfmRun and plans the classify chunks;
+3. `classify`: each chunk records group changes and upserts MemberRfm for all its members;
+4. when the last classify chunk is done, one caller wins the advance to `finish`: group counts,
+   the run's totals, the stage rows deleted, the job run finished.
+
+A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
+follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
+ids to be run: in-process (`run_inline`) or as Celery tasks (members.tasks).
+"""
+
+import datetime
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jobs.models import JobChunk, JobRun, JobStatus
+from jobs.services import (
+    id_ranges,
+    job_chunk_execute,
+    job_chunks_left,
+    job_chunks_plan,
+    job_run_advance,
+    job_run_fail,
+    job_run_finish,
+    job_run_open,
+)
+from members.errors import RuleViolation
+from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, RfmStage, ThresholdMethod
+
+from .classify import classify_chunk, group_counts_write
+from .measure import stage_write
+from .thresholds import thresholds_compute
+
+JOB = "members.rfm_regroup"
+MEASURE, CLASSIFY, FINISH = "measure", "classify", "finish"
+# Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
+DEFAULT_CHUNK_SIZE = 50_000
+
+Dispatch = Callable[[list[int]], None]
+
+
+def rfm_regroup(
+    *,
+    business_date: datetime.date,
+    chunk_size: int | None = None,
+    dispatch: Dispatch | None = None,
+) -> RfmRun:
+    """Regroup every member as of `business_date`, or resume that date's unfinished run.
+
+    A finished date is returned as it is, without a write. A date before the latest run's, or
+    after today, is refused. `chunk_size` (member ids per chunk) applies when a run is planned.
+    """
+    finished = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
+    if run := finished.first():
+        return run
+    _check_date(business_date)
+    chunk_size = chunk_size or getattr(settings, "RFM_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)
+    if chunk_size < 1:
+        raise RuleViolation("rfm_chunk_size", _("分片大小必须为正整数。"))
+    run = _run_open(business_date)
+    with _failure_recorded(run):
+        _measure_plan(run, chunk_size)
+        _push(run, dispatch=dispatch or run_inline, redispatch=True)
+    run.refresh_from_db()
+    return run
+
+
+def rfm_chunk_run(*, chunk_id: int, dispatch: Dispatch | None = None) -> bool:
+    """Run one chunk (skipped when already finished), then advance the run if it was the last
+    of its step. Returns whether the chunk did its work now."""
+    run = RfmRun.objects.get(job_run__chunks=chunk_id)
+    with _failure_recorded(run):
+        done = job_chunk_execute(chunk_id, lambda chunk: _chunk_work(run, chunk))
+        _push(run, dispatch=dispatch or run_inline, redispatch=False)
+    return done
+
+
+def run_inline(chunk_ids: list[int]) -> None:
+    """Dispatch in-process, one chunk after another (the command, the demo, the benchmark)."""
+    for chunk_id in chunk_ids:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=run_inline)
+
+
+# --- Opening and checks -------------------------------------------------------------------------
+
+
+def _check_date(business_date: datetime.date) -> None:
+    if business_date > timezone.localdate():
+        raise RuleViolation(
+            "rfm_date_in_future",
+            _("统计日期 %(date)s 晚于今天，不能分群。") % {"date": business_date},
+        )
+    later = RfmRun.objects.filter(business_date__gt=business_date).order_by("-business_date")
+    if latest := later.first():
+        raise RuleViolation(
+            "rfm_date_not_monotone",
+            _("已有 %(later)s 的分群，不能再按更早的日期 %(date)s 分群。")
+            % {"later": latest.business_date, "date": business_date},
+        )
+
+
+@transaction.atomic
+def _run_open(business_date: datetime.date) -> RfmRun:
+    """The date's RfmRun with today's settings copied on first open (a resumed run keeps them)."""
+    job = job_run_open(job=JOB, business_date=business_date)
+    run = RfmRun.objects.filter(business_date=business_date).first()
+    if run is None:
+        run = RfmRun.objects.create(business_date=business_date, job_run=job, **_settings_copy())
+    return run
+
+
+def _settings_copy() -> dict:
+    current = RfmSettings.current()
+    copy = {"window_days": current.window_days}
+    for axis in "rfm":
+        method = getattr(current, f"{axis}_method")
+        copy[f"{axis}_method"] = method
+        if method == ThresholdMethod.FIXED:
+            copy[f"{axis}_threshold"] = getattr(current, f"{axis}_fixed")
+    return copy
+
+
+@contextmanager
+def _failure_recorded(run: RfmRun) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        job_run_fail(JobRun(pk=run.job_run_id), error=f"{type(error).__name__}: {error}")
+        raise
+
+
+# --- Steps --------------------------------------------------------------------------------------
+
+
+def _measure_plan(run: RfmRun, chunk_size: int) -> None:
+    """Plan the measure chunks once: the lock keeps a concurrent start from planning twice."""
+    with transaction.atomic():
+        job = JobRun.objects.select_for_update().get(pk=run.job_run_id)
+        if job.step:
+            return
+        job_chunks_plan(job, step=MEASURE, ranges=member_ranges(chunk_size))
+        job_run_advance(job, from_step="", to_step=MEASURE)
+
+
+def member_ranges(chunk_size: int) -> list[tuple[int, int]]:
+    """The member-id ranges a run covers: every member."""
+    return id_ranges(Member.objects.all(), chunk_size)
+
+
+def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
+    # Test-only pause inside the chunk's transaction (the real-worker kill test); 0 otherwise.
+    if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
+        time.sleep(delay)
+    if chunk.step == MEASURE:
+        return stage_write(run, lo=chunk.lo, hi=chunk.hi)
+    return classify_chunk(run, lo=chunk.lo, hi=chunk.hi)
+
+
+def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
+    """Move the run on: dispatch its step's unfinished chunks (when `redispatch`), or, when the
+    step has none left, advance it; the winner of an advance dispatches the next step."""
+    job = JobRun.objects.get(pk=run.job_run_id)
+    if job.status == JobStatus.FINISHED:
+        return
+    left = list(job_chunks_left(job, step=job.step).values_list("pk", flat=True))
+    if left:
+        if redispatch:
+            dispatch(left)
+        return
+    advance = {MEASURE: _classify_begin, CLASSIFY: _finish}[job.step]
+    if advance(run, job):
+        _push(run, dispatch=dispatch, redispatch=True)
+
+
+def _classify_begin(run: RfmRun, job: JobRun) -> bool:
+    with transaction.atomic():
+        if not job_run_advance(job, from_step=MEASURE, to_step=CLASSIFY):
+            return False
+        thresholds, active = thresholds_compute(run)
+        RfmRun.objects.filter(pk=run.pk).update(
+            r_threshold=thresholds.r,
+            f_threshold=thresholds.f,
+            m_threshold=thresholds.m,
+            active_members=active,
+        )
+        # The classify chunks cover the same id ranges the measure chunks did.
+        ranges = job.chunks.filter(step=MEASURE).values_list("lo", "hi")
+        job_chunks_plan(job, step=CLASSIFY, ranges=list(ranges))
+    run.refresh_from_db()
+    return True
+
+
+def _finish(run: RfmRun, job: JobRun) -> bool:
+    with transaction.atomic():
+        if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
+            return False
+        group_counts_write(run)
+        groups = dict(
+            RfmGroupCount.objects.filter(run=run)
+            .values_list("group")
+            .annotate(total=Sum("members"))
+            .order_by("group")
+        )
+        members = sum(groups.values())
+        RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
+        RfmStage.objects.filter(run=run).delete()
+        run.refresh_from_db()
+        job_run_finish(job, detail=_detail(run, groups))
+    return True
+
+
+def _detail(run: RfmRun, groups: dict[str, int]) -> dict:
+    def text(value):
+        return None if value is None else str(value)
+
+    return {
+        "thresholds": {axis: text(getattr(run, f"{axis}_threshold")) for axis in "rfm"},
+        "window_days": run.window_days,
+        "members": run.members,
+        "active_members": run.active_members,
+        "groups": groups,
+    }

@@ -1,0 +1,75 @@
+"""The few SQL fragments that differ between PostgreSQL (production, CI) and SQLite (the demo).
+
+Everything else in the engine's SQL is common to both. Statements use named parameters
+(`%(name)s`), which Django's cursors accept on both vendors; `params()` adapts Python values the
+way the ORM would, so a timestamp is compared in the form the column stores it.
+"""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def params(**values) -> dict:
+    """Named parameters, adapted like the ORM adapts them (SQLite stores UTC text)."""
+    ops = connection.ops
+    adapted = {}
+    for name, value in values.items():
+        if isinstance(value, datetime.datetime):
+            value = ops.adapt_datetimefield_value(value)
+        elif isinstance(value, datetime.date):
+            value = ops.adapt_datefield_value(value)
+        adapted[name] = value
+    return adapted
+
+
+def date_param(name: str) -> str:
+    """A date parameter usable in date arithmetic."""
+    return f"CAST(%({name})s AS date)" if is_postgres() else f"%({name})s"
+
+
+def local_date(expr: str) -> str:
+    """The local (settings.TIME_ZONE) calendar date of a timestamp column expression."""
+    if is_postgres():
+        return f"(({expr}) AT TIME ZONE '{_time_zone_name()}')::date"
+    # SQLite keeps aware datetimes as UTC text. Asia/Shanghai has had a fixed +08:00 offset
+    # (no daylight saving) since 1991, so a constant shift gives the local date exactly.
+    if settings.TIME_ZONE != "Asia/Shanghai":
+        raise ImproperlyConfigured("The SQLite RFM engine assumes TIME_ZONE = 'Asia/Shanghai'.")
+    return f"date({expr}, '+8 hours')"
+
+
+def days_between(later: str, earlier: str) -> str:
+    """Whole days from the date `earlier` to the date `later`."""
+    if is_postgres():
+        return f"(({later}) - ({earlier}))"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def money_sum(expr: str) -> str:
+    """SUM of a money expression (yuan, 2 places), exact on both vendors."""
+    if is_postgres():
+        return f"SUM({expr})"
+    # SQLite keeps decimals as floats: add whole cents (exact integers), then back to yuan.
+    return f"(SUM({cents(expr)}) / 100.0)"
+
+
+def cents(expr: str) -> str:
+    """A money expression as a whole number of cents (orders like the money itself)."""
+    if is_postgres():
+        return f"(({expr}) * 100)"
+    return f"CAST(ROUND(({expr}) * 100) AS INTEGER)"
+
+
+def _time_zone_name() -> str:
+    name = settings.TIME_ZONE
+    if not re.fullmatch(r"[A-Za-z0-9_+/-]+", name):
+        raise ImproperlyConfigured(f"Unexpected TIME_ZONE {name!r}.")
+    return name
