@@ -1,15 +1,18 @@
 """Benchmark the nightly RFM regroup against one hand-written SQL statement (PostgreSQL).
 
     .venv/bin/python bench/regroup.py [--chunk-size 50000] [--growth 100000 1000000]
-        [--no-full] [--second-night]
+        [--workers 1 2] [--no-full] [--second-night]
 
 On DATABASE_URL (default postgres://postgres@127.0.0.1:5432/siyu_bench, seeded by
 bench/seed_scale.py): migrates, VACUUM ANALYZEs the orders, then for a member-id prefix holding
 about 0.1M orders, one holding about 1M, and all members:
 
 - clears the RFM tables, so the run is a first run (no previous MemberRfm);
-- times `rfm_regroup` as of yesterday: synchronous, in-process, the real code path (for a
-  prefix, only the planned member-id ranges are narrowed to the prefix);
+- times `rfm_regroup` as of yesterday: in-process, the real code path (for a prefix, only the
+  planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
+  chunks one after another (the command), N runs them on N threads with their own database
+  connections, as N Celery workers would share a run;
+- prints where the time went: the measure chunks, thresholds, the classify chunks, the finish;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5).
@@ -23,6 +26,7 @@ import datetime
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +39,7 @@ import django  # noqa: E402 (after the environment above)
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from members.models import RfmGroupCount, RfmRun  # noqa: E402
@@ -117,7 +121,24 @@ def member_bound(orders: int | None) -> int:
     return sql(query, [orders])[0][0]
 
 
-def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int) -> float:
+def parallel_dispatch(workers: int):
+    """Run dispatched chunks on `workers` threads, each with its own connection, like Celery
+    workers; the chunk that wins a step's advance dispatches the next step the same way."""
+
+    def one(chunk_id: int) -> None:
+        try:
+            runs.rfm_chunk_run(chunk_id=chunk_id, dispatch=dispatch)
+        finally:
+            connections.close_all()
+
+    def dispatch(chunk_ids: list[int]) -> None:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, chunk_ids))
+
+    return dispatch if workers > 1 else runs.run_inline
+
+
+def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int, workers: int) -> float:
     planned = runs.member_ranges
 
     def prefix_ranges(size):
@@ -126,10 +147,21 @@ def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int) -> float:
     runs.member_ranges = prefix_ranges
     try:
         started = time.perf_counter()
-        rfm_regroup(business_date=as_of, chunk_size=chunk_size)
+        rfm_regroup(business_date=as_of, chunk_size=chunk_size, dispatch=parallel_dispatch(workers))
         return time.perf_counter() - started
     finally:
         runs.member_ranges = planned
+
+
+STEP_TIMES = """
+SELECT step, extract(epoch FROM max(finished_at) - min(started_at))
+FROM jobs_jobchunk c JOIN members_rfmrun r ON r.job_run_id = c.run_id
+WHERE r.business_date = %s GROUP BY step ORDER BY min(started_at)
+"""
+
+
+def step_times(as_of: datetime.date) -> str:
+    return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in sql(STEP_TIMES, [as_of]))
 
 
 def one_statement_timed(as_of: datetime.date, bound: int) -> float:
@@ -162,7 +194,9 @@ def sizes_compare(as_of: datetime.date) -> int:
     return sum(ours.values())
 
 
-def scale_run(label: str, orders: int | None, as_of: datetime.date, chunk_size: int) -> tuple:
+def scale_run(
+    label: str, orders: int | None, as_of: datetime.date, chunk_size: int, worker_counts: list
+) -> tuple:
     bound = member_bound(orders)
     counted = sql(
         "SELECT (SELECT count(*) FROM members_member WHERE id < %(b)s),"
@@ -170,16 +204,24 @@ def scale_run(label: str, orders: int | None, as_of: datetime.date, chunk_size: 
         {"b": bound},
     )[0]
     print(f"\n== {label}: member id < {bound:,}: {counted[0]:,} members, {counted[1]:,} orders")
-    rfm_clear()
-    ours = regroup_timed(as_of, bound, chunk_size)
-    chunks = sql("SELECT count(*) FROM jobs_jobchunk WHERE step = 'measure'")[0][0]
-    print(f"regroup (chunk size {chunk_size:,}, {chunks} chunks a step): {ours:8.2f} s", flush=True)
+    ours = {}
+    for workers in worker_counts:
+        rfm_clear()
+        ours[workers] = regroup_timed(as_of, bound, chunk_size, workers)
+        chunks = sql("SELECT count(*) FROM jobs_jobchunk WHERE step = 'measure'")[0][0]
+        print(
+            f"regroup, {workers} worker(s) (chunk size {chunk_size:,}, {chunks} chunks a step):"
+            f" {ours[workers]:8.2f} s  [{step_times(as_of)}]",
+            flush=True,
+        )
     theirs = one_statement_timed(as_of, bound)
     print(f"one SQL statement (UNLOGGED scratch table):      {theirs:8.2f} s", flush=True)
     members = sizes_compare(as_of)
     print(f"group sizes per store identical: yes ({members:,} members)")
-    print(f"ratio regroup / one statement: {ours / theirs:.2f} (target <= 1.5)")
-    return label, counted, ours, theirs
+    for workers, seconds in ours.items():
+        print(f"ratio regroup ({workers} worker(s)) / one statement: {seconds / theirs:.2f}")
+    best = min(ours.values())
+    return label, counted, best, theirs
 
 
 def main() -> None:
@@ -188,6 +230,7 @@ def main() -> None:
     parser.add_argument(
         "--growth", type=int, nargs="*", default=[100_000, 1_000_000], help="order counts"
     )
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts")
     parser.add_argument("--no-full", action="store_true", help="skip the run on all orders")
     parser.add_argument("--second-night", action="store_true")
     args = parser.parse_args()
@@ -201,10 +244,10 @@ def main() -> None:
     scales = [(f"~{n / 1e6:g}M orders", n) for n in args.growth]
     if not args.no_full:
         scales.append(("all orders", None))
-    results = [scale_run(label, n, as_of, args.chunk_size) for label, n in scales]
+    results = [scale_run(label, n, as_of, args.chunk_size, args.workers) for label, n in scales]
     sql(f"DROP TABLE IF EXISTS {SCRATCH}")
 
-    print("\n== growth (regroup | one statement | ratio)")
+    print("\n== growth (fastest regroup | one statement | ratio, target <= 1.5)")
     for label, (members, orders), ours, theirs in results:
         print(
             f"{label:>14}: {orders:>11,} orders {members:>10,} members"
