@@ -154,9 +154,9 @@ def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int, workers: in
 
 
 STEP_TIMES = """
-SELECT step, extract(epoch FROM max(finished_at) - min(started_at))
+SELECT c.step, extract(epoch FROM max(c.finished_at) - min(c.started_at))
 FROM jobs_jobchunk c JOIN members_rfmrun r ON r.job_run_id = c.run_id
-WHERE r.business_date = %s GROUP BY step ORDER BY min(started_at)
+WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 """
 
 
