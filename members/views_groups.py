@@ -62,6 +62,8 @@ def migration_page(user, params) -> tuple[dict, int]:
 @require_safe
 def group_migration(request):
     if not may_see_group_figures(request.user):
-        raise PermissionDenied(_("客户群迁移只对店长开放。"))
+        raise PermissionDenied(
+            _("客户群迁移只对总部、片区经理和店长开放；导购请在会员列表按客户群筛选。")
+        )
     context, status = migration_page(request.user, request.GET)
     return render(request, "portal/group_migration.html", context, status=status)

@@ -102,3 +102,14 @@ def member_a(store_a, guide_a):
 @pytest.fixture
 def member_b(store_b, guide_b):
     return MemberFactory(home_store=store_b, guide=guide_b)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request in English (LocaleMiddleware
+    activates it in this thread) must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
