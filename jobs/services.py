@@ -48,6 +48,34 @@ def job_chunks_plan(run: JobRun, *, step: str, ranges: Iterable[tuple[int, int]]
     return total
 
 
+def job_run_plan(run: JobRun, *, step: str, ranges: Iterable[tuple[int, int]]) -> None:
+    """Plan the run's first step once and enter it; a row lock keeps a concurrent start from
+    planning twice. A run already past planning is left as it is."""
+    with transaction.atomic():
+        if not JobRun.objects.select_for_update().get(pk=run.pk).step:
+            job_chunks_plan(run, step=step, ranges=ranges)
+            JobRun.objects.filter(pk=run.pk).update(step=step)
+    run.refresh_from_db()
+
+
+def job_run_restart(run: JobRun) -> JobRun:
+    """Start a finished run afresh (an on-demand re-run of the same date): its chunks go, its
+    step and counts reset. Nightly runs are never restarted (INV-JOB-RERUN)."""
+    with transaction.atomic():
+        JobChunk.objects.filter(run=run).delete()
+        JobRun.objects.filter(pk=run.pk).update(
+            status=JobStatus.RUNNING,
+            step="",
+            chunk_total=0,
+            chunk_done=0,
+            finished_at=None,
+            started_at=timezone.now(),
+            error="",
+        )
+    run.refresh_from_db()
+    return run
+
+
 def job_chunks_left(run: JobRun, *, step: str) -> QuerySet:
     return run.chunks.filter(step=step).exclude(status=JobStatus.FINISHED)
 

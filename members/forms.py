@@ -4,7 +4,6 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Region, Store, StoreGroup, Tag, TagFamily, User
@@ -123,11 +122,9 @@ class MemberTagForm(forms.Form):
 
     def __init__(self, *args, user, member, **kwargs):
         super().__init__(*args, **kwargs)
-        usable = Tag.objects.visible_to(user).filter(
-            Q(store__isnull=True) | Q(store=member.home_store_id)
-        )
+        usable = Tag.objects.visible_to(user).usable_on(member)
         self.fields["tag"].queryset = usable
-        offered = usable.filter(rule_segment__isnull=True).exclude(member_tags__member=member)
+        offered = usable.by_hand().exclude(member_tags__member=member)
         self.fields["tag"].widget.choices = [
             ("", _("选择标签")),
             *((tag.pk, f"{tag.name}（{tag.get_family_display()}）") for tag in offered),
@@ -137,10 +134,10 @@ class MemberTagForm(forms.Form):
 class NewStoreTagForm(forms.Form):
     name = forms.CharField(
         label=_("新标签名称"),
-        max_length=50,
+        max_length=Tag._meta.get_field("name").max_length,
         error_messages={
             "required": _("请填写标签名称。"),
-            "max_length": _("标签名称最多 50 个字。"),
+            "max_length": _("标签名称最多 %(limit_value)d 个字。"),
         },
     )
     family = forms.ChoiceField(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import ZERO, Gender, Member, MemberRfm, OrderLine, RfmRun
+from .rfm.contract import is_high, is_recent
 
 CENT = Decimal("0.01")
 
@@ -220,7 +221,7 @@ def _recency(rfm: MemberRfm, run: RfmRun | None) -> AxisReading:
     value = _("%(days)d 天") % {"days": rfm.recency_days}
     if run is None or run.r_threshold is None:
         return AxisReading("R", value, "", "", False)
-    met = rfm.recency_days <= run.r_threshold
+    met = is_recent(rfm.recency_days, run.r_threshold)
     rule = _("≤ %(days)s 天为近期") % {"days": plain_number(run.r_threshold)}
     return AxisReading("R", value, rule, _("近期") if met else _("非近期"), met)
 
@@ -229,7 +230,7 @@ def _frequency(rfm: MemberRfm, run: RfmRun | None) -> AxisReading:
     value = _("%(times)d 次") % {"times": rfm.frequency}
     if run is None or run.f_threshold is None:
         return AxisReading("F", value, "", "", False)
-    met = rfm.frequency > run.f_threshold
+    met = is_high(rfm.frequency, run.f_threshold)
     rule = _("> %(times)s 次为高频") % {"times": plain_number(run.f_threshold)}
     return AxisReading("F", value, rule, _("高频") if met else _("低频"), met)
 
@@ -238,7 +239,7 @@ def _monetary(rfm: MemberRfm, run: RfmRun | None) -> AxisReading:
     value = _("¥%(amount)s") % {"amount": rfm.monetary}
     if run is None or run.m_threshold is None:
         return AxisReading("M", value, "", "", False)
-    met = rfm.monetary > run.m_threshold
+    met = is_high(rfm.monetary, run.m_threshold)
     rule = _("> ¥%(amount)s 为高额") % {"amount": plain_number(run.m_threshold)}
     return AxisReading("M", value, rule, _("高额") if met else _("低额"), met)
 

@@ -65,9 +65,11 @@ class Place:
         return q
 
 
-def _check_viewer(user) -> None:
+def group_figures_check(user) -> None:
     if not may_see_group_figures(user):
-        raise PermissionDenied(_("只有总部、片区经理和店长可以查看客户群统计。"))
+        raise PermissionDenied(
+            _("客户群迁移只对总部、片区经理和店长开放；导购请在会员列表按客户群筛选。")
+        )
 
 
 def _check_run_dates(date_from: date, date_to: date) -> None:
@@ -223,7 +225,7 @@ def group_migration_matrix(
     """Rows: the group at the earlier run X (plus 新分群: not grouped at X); columns: the group
     at the later run Y. Off-diagonal cells come from RfmGroupChange in (X, Y]; the diagonal is
     RfmGroupCount at X minus the members who left the group. Within `user`'s scope only."""
-    _check_viewer(user)
+    group_figures_check(user)
     _check_run_dates(date_from, date_to)
     place = Place(store, store_group, region)
     sizes = _sizes_at(user, date_from, place)
@@ -269,7 +271,7 @@ def group_sizes_by_store(
 ) -> GroupSizes:
     """Each visible store's group sizes at one run (RfmGroupCount), the first `limit` stores by
     code, with totals over the whole scope."""
-    _check_viewer(user)
+    group_figures_check(user)
     columns = [(key, str(label)) for key, label in RfmGroup.choices]
     place = Place(store, store_group, region)
     counts = RfmGroupCount.objects.visible_to(user).filter(place.q(), run__business_date=run_date)

@@ -13,7 +13,7 @@ from .audit import audit_record
 from .errors import RuleViolation
 from .models import Member, MemberTag, Tag, TagFamily, User
 
-TAG_NAME_MAX = 50
+TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 
 
 def _check_may_tag(*, actor: User, member: Member, tag: Tag) -> None:
@@ -21,9 +21,7 @@ def _check_may_tag(*, actor: User, member: Member, tag: Tag) -> None:
         raise RuleViolation("tagging_not_allowed", _("您没有给会员打标签的权限。"), status_code=403)
     if not Member.objects.visible_to(actor).filter(pk=member.pk).exists():
         raise RuleViolation("member_not_found", _("会员不存在。"), status_code=404)
-    usable = Tag.objects.visible_to(actor).filter(
-        Q(store__isnull=True) | Q(store=member.home_store)
-    )
+    usable = Tag.objects.visible_to(actor).usable_on(member)
     if not usable.filter(pk=tag.pk).exists():
         raise RuleViolation("tag_not_found", _("标签不存在或不能用于该会员。"), status_code=404)
     if tag.rule_segment_id is not None:

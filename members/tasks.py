@@ -10,7 +10,8 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.utils import timezone
+
+from jobs.dates import nightly_business_date
 
 from .errors import RuleViolation
 from .models import RfmRun, Segment, Tag
@@ -28,7 +29,7 @@ def enqueue_chunks(chunk_ids: list[int]) -> None:
 @shared_task(name="members.regroup_nightly")
 def regroup_nightly() -> None:
     """Nightly (jobs migration 0002, 02:00): regroup as of yesterday, local time."""
-    _regroup(timezone.localdate() - datetime.timedelta(days=1))
+    _regroup(nightly_business_date())
 
 
 @shared_task(name="members.regroup_start")
@@ -66,14 +67,14 @@ SEGMENTS_MAX_RETRIES = 16
 )
 def segments_materialise_nightly(self):
     """For D = yesterday (local): every active segment and every rule tag, one task each."""
-    business_date = timezone.localdate() - datetime.timedelta(days=1)
+    business_date = nightly_business_date()
     regrouped = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
     if not regrouped.exists():
         raise self.retry(countdown=SEGMENTS_RETRY_SECONDS)
     day = business_date.isoformat()
     for segment_id in Segment.objects.filter(active=True).values_list("pk", flat=True):
         segment_materialise_task.delay(segment_id, day)
-    for tag_id in Tag.objects.filter(rule_segment__isnull=False).values_list("pk", flat=True):
+    for tag_id in Tag.objects.by_rule().values_list("pk", flat=True):
         rule_tag_recompute_task.delay(tag_id, day)
     return day
 

@@ -5,7 +5,6 @@ figures come from members.selectors_rfm, always within the user's scope.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -15,9 +14,9 @@ from .forms import MigrationFilterForm
 from .selectors_rfm import (
     default_migration_dates,
     finished_run_dates,
+    group_figures_check,
     group_migration_matrix,
     group_sizes_by_store,
-    may_see_group_figures,
 )
 
 
@@ -61,9 +60,6 @@ def migration_page(user, params) -> tuple[dict, int]:
 @login_required
 @require_safe
 def group_migration(request):
-    if not may_see_group_figures(request.user):
-        raise PermissionDenied(
-            _("客户群迁移只对总部、片区经理和店长开放；导购请在会员列表按客户群筛选。")
-        )
+    group_figures_check(request.user)
     context, status = migration_page(request.user, request.GET)
     return render(request, "portal/group_migration.html", context, status=status)

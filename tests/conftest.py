@@ -113,3 +113,14 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in and hand back the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

@@ -196,6 +196,12 @@ class User(AbstractUser):
     def is_store_staff(self) -> bool:
         return not self.is_hq and self.role in STORE_ROLES
 
+    @property
+    def own_store(self):
+        """The store the rows this user creates belong to: none for HQ (brand-wide), their own
+        store for store staff. Never a store named in a request."""
+        return None if self.is_hq else self.store
+
 
 # --- Members ------------------------------------------------------------------------------------
 
@@ -234,6 +240,17 @@ class TagQuerySet(models.QuerySet):
     def visible_to(self, user):
         """HQ tags are seen by all staff; a store's own tags only within that store's scope."""
         return self.filter(shared_or_scope_q(user, store="store"))
+
+    def usable_on(self, member):
+        """Tags that may go on this member: HQ tags and the member's own store's tags."""
+        return self.filter(Q(store__isnull=True) | Q(store=member.home_store_id))
+
+    def by_rule(self):
+        """HQ rule tags: recomputed nightly from their segment's rule."""
+        return self.filter(rule_segment__isnull=False)
+
+    def by_hand(self):
+        return self.filter(rule_segment__isnull=True)
 
 
 class Tag(TimeStampedModel):

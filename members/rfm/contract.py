@@ -46,6 +46,17 @@ class Thresholds:
     m: Decimal | None
 
 
+def is_recent(recency_days: int | None, threshold: Decimal | None) -> bool:
+    """R at or under the threshold; no threshold (no active member) or no purchase: not recent.
+    The SQL twin is `group_case_sql`."""
+    return None not in (recency_days, threshold) and recency_days <= threshold
+
+
+def is_high(value, threshold: Decimal | None) -> bool:
+    """F or M over the threshold; no threshold: low."""
+    return threshold is not None and value > threshold
+
+
 def threshold_round(value: Decimal) -> Decimal:
     return value.quantize(THRESHOLD_PLACES, rounding=ROUND_HALF_EVEN)
 

@@ -35,6 +35,7 @@ from jobs.services import (
     job_run_fail,
     job_run_finish,
     job_run_open,
+    job_run_plan,
 )
 from members.errors import RuleViolation
 from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, RfmStage, ThresholdMethod
@@ -145,13 +146,7 @@ def _failure_recorded(run: RfmRun) -> Iterator[None]:
 
 
 def _measure_plan(run: RfmRun, chunk_size: int) -> None:
-    """Plan the measure chunks once: the lock keeps a concurrent start from planning twice."""
-    with transaction.atomic():
-        job = JobRun.objects.select_for_update().get(pk=run.job_run_id)
-        if job.step:
-            return
-        job_chunks_plan(job, step=MEASURE, ranges=member_ranges(chunk_size))
-        job_run_advance(job, from_step="", to_step=MEASURE)
+    job_run_plan(JobRun(pk=run.job_run_id), step=MEASURE, ranges=member_ranges(chunk_size))
 
 
 def member_ranges(chunk_size: int) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import MemberTag, Source, Tag
 from .fields import choices_field, days_field, range_form
-from .registry import Condition, register
+from .registry import AnyOfCondition, Condition, register
 
 FAMILY = _("会员属性")
 
@@ -179,15 +179,14 @@ class SourceForm(forms.Form):
 
 
 @register
-class SourceCondition(Condition):
+class SourceCondition(AnyOfCondition):
     key = "source"
     label = _("招募来源")
     family = FAMILY
     family_rank = 30
     form_class = SourceForm
-
-    def q(self, params, *, today):
-        return Q(source__in=params["sources"])
+    lookup = "source"
+    param = "sources"
 
 
 class OptOutForm(forms.Form):

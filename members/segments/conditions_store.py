@@ -5,12 +5,11 @@ see (and a store sub-segment with its store), so "store = B" in store A's sub-se
 """
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..models import OperatingModel, Region, Store, StoreGroup
 from .fields import ScopedIdsField, choices_field
-from .registry import Condition, register
+from .registry import AnyOfCondition, register
 
 FAMILY = _("门店")
 
@@ -26,15 +25,14 @@ class StoreForm(forms.Form):
 
 
 @register
-class StoreCondition(Condition):
+class StoreCondition(AnyOfCondition):
     key = "store"
     label = _("归属门店")
     family = FAMILY
     family_rank = 40
     form_class = StoreForm
-
-    def q(self, params, *, today):
-        return Q(home_store__in=params["stores"])
+    lookup = "home_store"
+    param = "stores"
 
 
 class RegionForm(forms.Form):
@@ -44,15 +42,14 @@ class RegionForm(forms.Form):
 
 
 @register
-class RegionCondition(Condition):
+class RegionCondition(AnyOfCondition):
     key = "region"
     label = _("门店所在片区")
     family = FAMILY
     family_rank = 40
     form_class = RegionForm
-
-    def q(self, params, *, today):
-        return Q(home_store__region__in=params["regions"])
+    lookup = "home_store__region"
+    param = "regions"
 
 
 class StoreGroupForm(forms.Form):
@@ -62,15 +59,14 @@ class StoreGroupForm(forms.Form):
 
 
 @register
-class StoreGroupCondition(Condition):
+class StoreGroupCondition(AnyOfCondition):
     key = "store_group"
     label = _("门店所在店群")
     family = FAMILY
     family_rank = 40
     form_class = StoreGroupForm
-
-    def q(self, params, *, today):
-        return Q(home_store__store_group__in=params["store_groups"])
+    lookup = "home_store__store_group"
+    param = "store_groups"
 
 
 class OperatingModelForm(forms.Form):
@@ -80,12 +76,11 @@ class OperatingModelForm(forms.Form):
 
 
 @register
-class OperatingModelCondition(Condition):
+class OperatingModelCondition(AnyOfCondition):
     key = "operating_model"
     label = _("门店经营模式")
     family = FAMILY
     family_rank = 40
     form_class = OperatingModelForm
-
-    def q(self, params, *, today):
-        return Q(home_store__operating_model__in=params["operating_models"])
+    lookup = "home_store__operating_model"
+    param = "operating_models"

@@ -82,7 +82,7 @@ def segment_members_export(
     filters = {"segment": segment.pk, "name": segment.name, "as_of": today.isoformat()}
     log = ExportLog.objects.create(
         actor=actor,
-        store=None if actor.is_hq else actor.store,
+        store=actor.own_store,
         kind=EXPORT_KIND,
         filters=filters,
         row_count=count,

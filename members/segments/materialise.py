@@ -21,15 +21,16 @@ from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from jobs.models import JobChunk, JobRun, JobStatus
+from jobs.models import JobRun, JobStatus
 from jobs.services import (
     id_ranges,
     job_chunk_execute,
     job_chunks_left,
-    job_chunks_plan,
     job_run_advance,
     job_run_finish,
     job_run_open,
+    job_run_plan,
+    job_run_restart,
 )
 
 from ..models import ZERO, Member, MemberTag, Segment, SegmentMember, SegmentSize, Tag
@@ -87,36 +88,18 @@ def _sync_range(membership: Membership, matching: models.QuerySet, lo: int, hi: 
     return removed + added
 
 
-def _job_run_restart(run: JobRun) -> JobRun:
-    """Start a finished run afresh (on-demand only): its chunks go, its step and counts reset."""
-    JobChunk.objects.filter(run=run).delete()
-    JobRun.objects.filter(pk=run.pk).update(
-        status=JobStatus.RUNNING,
-        step="",
-        chunk_total=0,
-        chunk_done=0,
-        finished_at=None,
-        started_at=timezone.now(),
-        error="",
-    )
-    run.refresh_from_db()
-    return run
-
-
 def _open(*, job: str, subject: str, business_date, restart: bool) -> JobRun | None:
     """The run to work on, or None when it is finished and must stay so."""
     run = job_run_open(job=job, subject=subject, business_date=business_date)
     if run.status != JobStatus.FINISHED:
         return run
-    return _job_run_restart(run) if restart else None
+    return job_run_restart(run) if restart else None
 
 
 def _sweep(run: JobRun, membership: Membership, matching: models.QuerySet, chunk_size: int):
     """Plan the chunks once, then run every chunk still left (a re-run skips finished ones)."""
     if run.step == "":
-        job_chunks_plan(run, step=MEMBERS, ranges=id_ranges(Member.objects.all(), chunk_size))
-        JobRun.objects.filter(pk=run.pk, step="").update(step=MEMBERS)
-        run.refresh_from_db()
+        job_run_plan(run, step=MEMBERS, ranges=id_ranges(Member.objects.all(), chunk_size))
     for chunk_id in job_chunks_left(run, step=MEMBERS).values_list("pk", flat=True):
         job_chunk_execute(
             chunk_id, lambda chunk: _sync_range(membership, matching, chunk.lo, chunk.hi)

@@ -37,6 +37,16 @@ class Condition:
         return str(self.label)
 
 
+class AnyOfCondition(Condition):
+    """Members whose `lookup` is any of the values chosen in the form's `param` field."""
+
+    lookup: str = ""
+    param: str = ""
+
+    def q(self, params: dict, *, today: datetime.date) -> Q:
+        return Q(**{f"{self.lookup}__in": params[self.param]})
+
+
 _REGISTRY: dict[str, Condition] = {}
 
 

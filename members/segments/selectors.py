@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize
@@ -21,11 +20,7 @@ CENT = Decimal("0.01")
 TOP_STORES = 10
 
 
-def local_today() -> datetime.date:
-    return timezone.localdate()
-
-
-def scope_q(*, rule, today: datetime.date, base: Segment | None = None, store=None) -> Q:
+def rule_members_q(*, rule, today: datetime.date, base: Segment | None = None, store=None) -> Q:
     """The filter a rule, its base segment and its store put on Member."""
     q = rule_q(rule, today=today)
     if base is not None:
@@ -36,7 +31,7 @@ def scope_q(*, rule, today: datetime.date, base: Segment | None = None, store=No
 
 
 def segment_q(segment: Segment, *, today: datetime.date) -> Q:
-    return scope_q(rule=segment.rule, today=today, base=segment.base, store=segment.store)
+    return rule_members_q(rule=segment.rule, today=today, base=segment.base, store=segment.store)
 
 
 def segment_members(segment: Segment, *, user, today: datetime.date) -> QuerySet:
@@ -112,7 +107,7 @@ def segment_preview(
     """Count, total spent and orders in one aggregate query; HQ also gets the split by store
     (top `top` stores by members, then the rest) in a second one."""
     members = Member.objects.visible_to(user).filter(
-        scope_q(rule=rule, today=today, base=base, store=store)
+        rule_members_q(rule=rule, today=today, base=base, store=store)
     )
     totals = _totals(members)
     split = _store_split(members, totals, top) if user.is_hq else None

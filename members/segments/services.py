@@ -6,10 +6,12 @@ Region managers and guides read only.
 """
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import RuleViolation
 from ..models import Segment, User
+from ..tasks import segment_materialise_task
 from .rules import rule_check
 
 
@@ -71,7 +73,7 @@ def segment_create(
         description=description,
         rule=_clean_rule(actor, rule),
         base=base,
-        store=None if actor.is_hq else actor.store,
+        store=actor.own_store,
         created_by=actor,
     )
     return _save(segment)
@@ -89,3 +91,12 @@ def segment_update(
     segment.rule = _clean_rule(actor, rule)
     segment.base = base
     return _save(segment)
+
+
+def segment_materialise_request(*, segment: Segment, actor: User) -> None:
+    """Recalculate a segment now (today's date, after the current transaction commits): whoever
+    may edit it may ask."""
+    if not may_edit_segment(actor, segment):
+        raise RuleViolation("not_allowed", _("您不能重新计算这个分组。"), status_code=403)
+    day = timezone.localdate().isoformat()
+    transaction.on_commit(lambda: segment_materialise_task.delay(segment.pk, day, True))

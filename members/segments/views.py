@@ -6,10 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import InvalidPage, Paginator
-from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -18,13 +18,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from ..errors import RuleViolation
 from ..models import Segment, SegmentSize
 from ..phones import phone_for
-from ..tasks import segment_materialise_task
 from . import builder, services
 from .export import may_export, segment_members_export
 from .forms import SegmentForm
 from .rules import rule_check
 from .selectors import (
-    local_today,
     own_member_counts,
     segment_history,
     segment_members,
@@ -83,9 +81,9 @@ def segment_list(request):
 
 
 def _members_page(request, segment):
-    members = segment_members(segment, user=request.user, today=local_today()).select_related(
-        "guide", "rfm"
-    )
+    members = segment_members(
+        segment, user=request.user, today=timezone.localdate()
+    ).select_related("guide", "rfm")
     try:
         page = Paginator(members.order_by("-pk"), MEMBERS_PER_PAGE).page(request.GET.get("page", 1))
     except (InvalidPage, ValueError):
@@ -104,7 +102,7 @@ def _live(request, segment) -> dict:
             base=segment.base,
             store=segment.store,
             user=user,
-            today=local_today(),
+            today=timezone.localdate(),
         )
         return {"preview": preview, "page": _members_page(request, segment), "rule_error": ""}
     except RuleViolation as violation:
@@ -144,11 +142,12 @@ def _builder_context(request, *, segment, rule, errors, form, preview=None) -> d
     }
 
 
-def _preview(request, segment, rule, form):
-    base = form.cleaned_data.get("base") if form.is_valid() else getattr(segment, "base", None)
-    store = request.user.store if not request.user.is_hq else None
-    today = local_today()
-    return segment_preview(rule=rule, base=base, store=store, user=request.user, today=today)
+def _preview(request, rule, base):
+    """The builder's live figures: a store manager's rule is confined to their own store."""
+    user = request.user
+    return segment_preview(
+        rule=rule, base=base, store=user.own_store, user=user, today=timezone.localdate()
+    )
 
 
 def _render_builder(request, context, status=200):
@@ -178,7 +177,8 @@ def _builder_post(request, segment):
     builder.rule_apply(nodes, action, request.POST)
     checked = rule_check(rule, user=request.user)
     form = SegmentForm(request.POST, user=request.user)
-    preview = None if checked.errors else _preview(request, segment, checked.rule, form)
+    base = form.cleaned_data.get("base") if form.is_valid() else getattr(segment, "base", None)
+    preview = None if checked.errors else _preview(request, checked.rule, base)
     if action == "save" and not checked.errors and form.is_valid():
         try:
             return _saved(request, _save(request, segment, checked.rule, form))
@@ -199,13 +199,8 @@ def _builder_get(request, segment):
         initial = {"name": segment.name, "description": segment.description, "base": segment.base}
     form = SegmentForm(initial=initial, user=request.user)
     checked = rule_check(rule, user=request.user)
-    preview = None
-    if not checked.errors:
-        base = segment.base if segment else None
-        store = request.user.store if not request.user.is_hq else None
-        preview = segment_preview(
-            rule=checked.rule, base=base, store=store, user=request.user, today=local_today()
-        )
+    base = segment.base if segment else None
+    preview = None if checked.errors else _preview(request, checked.rule, base)
     context = _builder_context(
         request, segment=segment, rule=rule, errors=checked.errors, form=form, preview=preview
     )
@@ -240,10 +235,10 @@ def segment_edit(request, pk: int):
 @require_POST
 def segment_materialise_now(request, pk: int):
     segment = _visible_segment(request, pk)
-    if not services.may_edit_segment(request.user, segment):
-        raise PermissionDenied(_("您不能重新计算这个分组。"))
-    day = local_today().isoformat()
-    transaction.on_commit(lambda: segment_materialise_task.delay(segment.pk, day, True))
+    try:
+        services.segment_materialise_request(segment=segment, actor=request.user)
+    except RuleViolation as refused:
+        raise PermissionDenied(refused.message) from None
     messages.success(request, _("已开始重新计算分组人数，稍后刷新查看。"))
     return redirect("portal:segment_detail", pk=segment.pk)
 
@@ -255,7 +250,7 @@ def segment_export(request, pk: int):
     masked = request.POST.get("full_phones") != "1"
     try:
         log, lines = segment_members_export(
-            segment=segment, today=local_today(), masked=masked, actor=request.user
+            segment=segment, today=timezone.localdate(), masked=masked, actor=request.user
         )
     except RuleViolation as violation:
         raise PermissionDenied(violation.message) from None

@@ -68,10 +68,9 @@ def traffic():
     return Traffic()
 
 
-@pytest.fixture
-def phone_page(browser, traffic):
-    """A fresh context (no cookies) on a 390x844 phone screen, with its traffic recorded."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN")
+def _recorded_page(browser, traffic, **context_options):
+    """A fresh context (no cookies) with its traffic recorded; nothing may leave localhost."""
+    context = browser.new_context(locale="zh-CN", **context_options)
     context.on("request", traffic.on_request)
     context.on("response", traffic.on_response)
     page = context.new_page()
@@ -79,18 +78,17 @@ def phone_page(browser, traffic):
     yield page
     context.close()
     assert traffic.outside_localhost() == [], "a request left localhost"
+
+
+@pytest.fixture
+def phone_page(browser, traffic):
+    """A 390x844 phone screen."""
+    yield from _recorded_page(browser, traffic, viewport=PHONE, device_scale_factor=2)
 
 
 @pytest.fixture
 def desk_page(browser, traffic):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.on("request", traffic.on_request)
-    context.on("response", traffic.on_response)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-    assert traffic.outside_localhost() == [], "a request left localhost"
+    yield from _recorded_page(browser, traffic, viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture

@@ -5,8 +5,15 @@ import pytest
 
 from members.models import RfmGroup
 from tests.browser.conftest import portal_login
-from tests.members.factories import GuideFactory, MemberFactory, StoreFactory, StoreManagerFactory
-from tests.rfm_ui.factories import MemberRfmFactory, RfmRunFactory, build_history
+from tests.members.factories import (
+    GuideFactory,
+    MemberFactory,
+    MemberRfmFactory,
+    RfmRunFactory,
+    StoreFactory,
+    StoreManagerFactory,
+)
+from tests.rfm_ui.factories import build_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,10 +11,11 @@ from tests.browser.conftest import portal_login
 from tests.members.factories import (
     HqAdminFactory,
     MemberFactory,
+    MemberRfmFactory,
     StoreFactory,
     StoreManagerFactory,
 )
-from tests.segments.factories import MemberRfmFactory, SegmentFactory
+from tests.segments.factories import SegmentFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

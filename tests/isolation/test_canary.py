@@ -15,16 +15,14 @@ from tests.isolation.routes import all_routes, classify, concrete_path
 from tests.members.factories import (
     GuideFactory,
     MemberFactory,
+    MemberRfmFactory,
     OrderFactory,
     OrderLineFactory,
-    StoreFactory,
-    StoreManagerFactory,
-)
-from tests.rfm_ui.factories import (
-    MemberRfmFactory,
     RfmGroupChangeFactory,
     RfmGroupCountFactory,
     RfmRunFactory,
+    StoreFactory,
+    StoreManagerFactory,
 )
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,8 @@ from jobs.services import (
     job_run_fail,
     job_run_finish,
     job_run_open,
+    job_run_plan,
+    job_run_restart,
 )
 from members.models import Member
 from tests.members.factories import MemberFactory
@@ -135,3 +137,25 @@ def test_concurrent_advances_have_exactly_one_winner():
         thread.join(timeout=30)
     # then
     assert sorted(wins) == [False] * 7 + [True]
+
+
+def test_plan_enters_the_first_step_once_and_a_later_plan_changes_nothing(run):
+    job_run_plan(run, step="a", ranges=[(1, 3), (3, 5)])
+    assert (run.step, run.chunk_total) == ("a", 2)
+
+    job_run_advance(run, from_step="a", to_step="b")  # chunks left: stays in "a"
+    job_run_plan(run, step="a", ranges=[(1, 9)])
+
+    assert (run.step, run.chunk_total) == ("a", 2)
+    assert list(run.chunks.values_list("lo", "hi")) == [(1, 3), (3, 5)]
+
+
+def test_restart_starts_a_finished_run_afresh(run):
+    job_run_plan(run, step="a", ranges=[(1, 3)])
+    job_chunk_execute(run.chunks.get().pk, lambda chunk: 1)
+    job_run_finish(run)
+
+    job_run_restart(run)
+
+    assert (run.status, run.step, run.chunk_total, run.chunk_done) == (JobStatus.RUNNING, "", 0, 0)
+    assert not run.chunks.exists() and run.finished_at is None

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import factory
@@ -7,16 +7,22 @@ from django.utils import timezone
 from members.models import (
     Channel,
     Member,
+    MemberRfm,
     Order,
     OrderLine,
     Product,
     Region,
+    RfmGroup,
+    RfmGroupChange,
+    RfmGroupCount,
+    RfmRun,
     Role,
     Source,
     Store,
     StoreGroup,
     Tag,
     TagFamily,
+    ThresholdMethod,
     User,
 )
 
@@ -142,3 +148,66 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     quantity = 1
     amount = Decimal("151.00")
+
+
+# --- RFM rows, written directly (the regroup job itself is tested in test_rfm_*) ---------------
+
+
+def finished_on(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(3, 0)))
+
+
+class RfmRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RfmRun
+        django_get_or_create = ["business_date"]
+
+    business_date = date(2026, 6, 30)
+    window_days = 365
+    r_method = ThresholdMethod.MEDIAN
+    f_method = ThresholdMethod.MEDIAN
+    m_method = ThresholdMethod.MEDIAN
+    r_threshold = Decimal("45.0000")
+    f_threshold = Decimal("2.0000")
+    m_threshold = Decimal("600.0000")
+    active_members = 10
+    members = 12
+    finished_at = factory.LazyAttribute(lambda run: finished_on(run.business_date))
+
+
+class MemberRfmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberRfm
+
+    member = factory.SubFactory(MemberFactory)
+    as_of = date(2026, 6, 30)
+    recency_days = 12
+    frequency = 5
+    monetary = Decimal("1888.00")
+    lifetime_days = 700
+    group = RfmGroup.IMPORTANT_VALUE
+    first_purchase_on = date(2024, 7, 1)
+    last_purchase_on = date(2026, 6, 18)
+    order_count = 9
+    total_spent = Decimal("3021.00")
+
+
+class RfmGroupChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RfmGroupChange
+
+    member = factory.SubFactory(MemberFactory)
+    business_date = date(2026, 6, 30)
+    from_group = ""
+    to_group = RfmGroup.IMPORTANT_VALUE
+    store = factory.SelfAttribute("member.home_store")
+
+
+class RfmGroupCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RfmGroupCount
+
+    run = factory.SubFactory(RfmRunFactory)
+    store = factory.SubFactory(StoreFactory)
+    group = RfmGroup.IMPORTANT_VALUE
+    members = 1

@@ -4,17 +4,6 @@ from tests.members.factories import GuideFactory, MemberFactory
 
 
 @pytest.fixture
-def login(client):
-    """Log a user in and hand back the client."""
-
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def other_guide_a(store_a):
     return GuideFactory(store=store_a, first_name="小周")
 

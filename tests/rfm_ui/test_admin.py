@@ -8,13 +8,14 @@ from django.urls import reverse
 
 from jobs.models import JobChunk, JobRun, JobStatus
 from members.models import RfmGroup, RfmSettings, Segment, Tag, TagFamily
-from tests.members.factories import MemberFactory, TagFactory
-from tests.rfm_ui.factories import (
+from tests.members.factories import (
+    MemberFactory,
     MemberRfmFactory,
     RfmGroupCountFactory,
     RfmRunFactory,
-    build_history,
+    TagFactory,
 )
+from tests.rfm_ui.factories import build_history
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from members.models import RfmGroup
-from tests.members.factories import MemberFactory, TagFactory
-from tests.rfm_ui.factories import MemberRfmFactory
+from tests.members.factories import MemberFactory, MemberRfmFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 

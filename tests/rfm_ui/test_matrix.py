@@ -16,8 +16,8 @@ from members.selectors_rfm import (
     group_migration_matrix,
     group_sizes_by_store,
 )
-from tests.members.factories import MemberFactory, RegionManagerFactory, StoreFactory
-from tests.rfm_ui.factories import RfmRunFactory, build_history
+from tests.members.factories import MemberFactory, RegionManagerFactory, RfmRunFactory, StoreFactory
+from tests.rfm_ui.factories import build_history
 
 pytestmark = pytest.mark.django_db
 

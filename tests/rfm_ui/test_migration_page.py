@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from members.models import RfmGroup
-from tests.members.factories import MemberFactory, RegionManagerFactory, StoreFactory
-from tests.rfm_ui.factories import RfmRunFactory, build_history
+from tests.members.factories import MemberFactory, RegionManagerFactory, RfmRunFactory, StoreFactory
+from tests.rfm_ui.factories import build_history
 
 pytestmark = pytest.mark.django_db
 

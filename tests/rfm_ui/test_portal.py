@@ -7,8 +7,7 @@ import pytest
 from django.urls import reverse
 
 from members.models import RfmGroup
-from tests.members.factories import MemberFactory
-from tests.rfm_ui.factories import MemberRfmFactory, RfmRunFactory
+from tests.members.factories import MemberFactory, MemberRfmFactory, RfmRunFactory
 
 pytestmark = pytest.mark.django_db
 

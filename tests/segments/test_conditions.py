@@ -10,6 +10,7 @@ from members.models import Member, MemberTag, OperatingModel, RfmGroup, Source
 from members.segments import rule_q
 from tests.members.factories import (
     MemberFactory,
+    MemberRfmFactory,
     OrderFactory,
     OrderLineFactory,
     ProductFactory,
@@ -17,7 +18,6 @@ from tests.members.factories import (
     StoreGroupFactory,
     TagFactory,
 )
-from tests.segments.factories import MemberRfmFactory
 
 pytestmark = pytest.mark.django_db
 

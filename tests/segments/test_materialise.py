@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from jobs.models import JobRun, JobStatus
@@ -14,8 +14,8 @@ from members import tasks
 from members.models import MemberRfm, MemberTag, RfmGroup, RfmRun, SegmentMember, SegmentSize
 from members.segments import materialise
 from members.segments.materialise import segment_materialise, tag_rule_recompute
-from tests.members.factories import MemberFactory, TagFactory
-from tests.segments.factories import MemberRfmFactory, SegmentFactory
+from tests.members.factories import MemberFactory, MemberRfmFactory, TagFactory
+from tests.segments.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +193,13 @@ def test_command_materialises_for_a_date(population):
     segment = SegmentFactory(rule=VALUE)
     call_command("materialise_segments", "--date", "2026-05-19", "--segment", str(segment.pk))
     assert SegmentSize.objects.get(segment=segment).business_date == D
+
+
+@pytest.mark.django_db
+def test_command_refuses_a_bad_date_in_chinese_and_writes_nothing():
+    segment = SegmentFactory(rule=VALUE)
+
+    with pytest.raises(CommandError, match="统计日期“2026-02-30”无效"):
+        call_command("materialise_segments", "--date", "2026-02-30", "--segment", str(segment.pk))
+
+    assert not SegmentSize.objects.exists() and not JobRun.objects.exists()

@@ -8,8 +8,13 @@ from auditlog.models import LogEntry
 
 from members.models import RfmGroup, Segment
 from members.segments import rule_validate
-from tests.members.factories import GuideFactory, MemberFactory, RegionManagerFactory
-from tests.segments.factories import MemberRfmFactory, SegmentFactory
+from tests.members.factories import (
+    GuideFactory,
+    MemberFactory,
+    MemberRfmFactory,
+    RegionManagerFactory,
+)
+from tests.segments.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 

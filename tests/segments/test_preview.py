@@ -8,8 +8,8 @@ import pytest
 
 from members.models import RfmGroup
 from members.segments.selectors import segment_members, segment_preview
-from tests.members.factories import MemberFactory, RegionManagerFactory
-from tests.segments.factories import MemberRfmFactory, SegmentFactory
+from tests.members.factories import MemberFactory, MemberRfmFactory, RegionManagerFactory
+from tests.segments.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from members.errors import RuleViolation
 from members.models import Member, RfmGroup, Source
 from members.segments import MAX_CONDITIONS, Condition, condition_for, rule_q, rule_validate
 from members.segments.registry import _REGISTRY, register
-from tests.members.factories import MemberFactory
-from tests.segments.factories import MemberRfmFactory
+from tests.members.factories import MemberFactory, MemberRfmFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,31 +4,22 @@ Materialises segments (and, without --segment, recomputes rule tags) for a busin
 yesterday by default, in-process. Safe to re-run: a finished date is skipped.
 """
 
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from jobs.dates import business_date_arg
 from members.models import Segment, Tag
 from members.segments.materialise import segment_materialise, tag_rule_recompute
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--date must be YYYY-MM-DD, got {text!r}") from None
 
 
 class Command(BaseCommand):
     help = "Materialise segments and recompute rule tags for a business date (default yesterday)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=_date, help="business date, default yesterday (local)")
+        parser.add_argument("--date", help="business date YYYY-MM-DD, default yesterday (local)")
         parser.add_argument("--segment", type=int, help="only this segment's id")
 
     def handle(self, *args, date=None, segment=None, **options):
-        business_date = date or timezone.localdate() - datetime.timedelta(days=1)
+        business_date = business_date_arg(date)
         segments = Segment.objects.filter(active=True)
         if segment is not None:
             segments = Segment.objects.filter(pk=segment)
@@ -40,8 +31,6 @@ class Command(BaseCommand):
             state = "done" if run else "already done"
             self.stdout.write(f"{one.pk} {one.name}: {one.member_count} members ({state})")
         if segment is None:
-            for tag in Tag.objects.filter(rule_segment__isnull=False).select_related(
-                "rule_segment"
-            ):
+            for tag in Tag.objects.by_rule().select_related("rule_segment"):
                 tag_rule_recompute(tag=tag, business_date=business_date)
                 self.stdout.write(f"tag {tag.name}: recomputed")

@@ -1,11 +1,10 @@
-import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jobs.dates import business_date_arg
 from members.errors import RuleViolation
 from members.models import RfmGroup, RfmGroupCount, RfmRun
 from members.rfm import rfm_regroup
@@ -19,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, help="每个分片的会员 ID 数，默认 50000。")
 
     def handle(self, *args, as_of, chunk_size, **options):
-        business_date = _business_date(as_of)
+        business_date = business_date_arg(as_of)
         if chunk_size is not None and chunk_size < 1:
             raise CommandError(_("分片大小必须为正整数。"))
         started = time.monotonic()
@@ -32,17 +31,6 @@ class Command(BaseCommand):
         except RuleViolation as refusal:
             raise CommandError(str(refusal.message)) from refusal
         self.stdout.write(run_summary(run, seconds=time.monotonic() - started))
-
-
-def _business_date(text: str | None) -> datetime.date:
-    if not text:
-        return timezone.localdate() - datetime.timedelta(days=1)
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        raise CommandError(
-            _("统计日期“%(text)s”无效，请使用 YYYY-MM-DD 格式，例如 2026-06-30。") % {"text": text}
-        ) from None
 
 
 def run_summary(run: RfmRun, *, seconds: float) -> str:
