@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..audit import audit_record
 from ..errors import RuleViolation
 from ..models import Segment, User
 from ..tasks import segment_materialise_task
@@ -61,6 +62,24 @@ def _save(segment: Segment) -> Segment:
     return segment
 
 
+def _audited_fields(segment: Segment) -> dict:
+    return {
+        "name": segment.name,
+        "description": segment.description,
+        "rule": segment.rule,
+        "base": segment.base_id,
+    }
+
+
+def _audited(before: dict | None, segment: Segment) -> dict:
+    """The changed fields as auditlog wants them: {field: [before, after]}."""
+    after = _audited_fields(segment)
+    before = before or dict.fromkeys(after)
+    return {
+        field: [before[field], value] for field, value in after.items() if before[field] != value
+    }
+
+
 @transaction.atomic
 def segment_create(
     *, name: str, description: str = "", rule, base: Segment | None = None, actor: User
@@ -76,7 +95,9 @@ def segment_create(
         store=actor.own_store,
         created_by=actor,
     )
-    return _save(segment)
+    _save(segment)
+    audit_record(actor=actor, obj=segment, event="segment_created", changes=_audited(None, segment))
+    return segment
 
 
 @transaction.atomic
@@ -86,11 +107,15 @@ def segment_update(
     if not may_edit_segment(actor, segment):
         raise RuleViolation("not_allowed", _("您不能修改这个分组。"), status_code=403)
     _check_base(actor, base)
+    before = _audited_fields(segment)
     segment.name = name
     segment.description = description
     segment.rule = _clean_rule(actor, rule)
     segment.base = base
-    return _save(segment)
+    _save(segment)
+    if changes := _audited(before, segment):
+        audit_record(actor=actor, obj=segment, event="segment_updated", changes=changes)
+    return segment
 
 
 def segment_materialise_request(*, segment: Segment, actor: User) -> None:

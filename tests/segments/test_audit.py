@@ -1,0 +1,39 @@
+"""Creating and editing a segment leaves an audit row saying who changed what."""
+
+import pytest
+
+from members.audit import LogEntry
+from members.models import empty_rule
+from members.segments.services import segment_create, segment_update
+
+pytestmark = pytest.mark.django_db
+
+GROUP_RULE = {"op": "and", "items": [{"type": "rfm_group", "groups": ["important_value"]}]}
+
+
+def test_creating_a_segment_is_audited_with_its_rule(hq_admin):
+    segment = segment_create(name="金卡", rule=GROUP_RULE, actor=hq_admin)
+
+    entry = LogEntry.objects.get_for_object(segment).get()
+    assert entry.actor == hq_admin
+    assert entry.additional_data["event"] == "segment_created"
+    assert entry.changes["name"] == [None, "金卡"]
+    assert entry.changes["rule"][1] == segment.rule
+
+
+def test_editing_a_segment_audits_only_what_changed(hq_admin):
+    segment = segment_create(name="金卡", rule=GROUP_RULE, actor=hq_admin)
+
+    segment_update(segment=segment, name="金卡会员", rule=segment.rule, actor=hq_admin)
+
+    entry = LogEntry.objects.get_for_object(segment).latest("timestamp")
+    assert entry.additional_data["event"] == "segment_updated"
+    assert set(entry.changes) == {"name"}
+
+
+def test_saving_a_segment_unchanged_writes_no_row(hq_admin):
+    segment = segment_create(name="全部", rule=empty_rule(), actor=hq_admin)
+
+    segment_update(segment=segment, name="全部", rule=segment.rule, actor=hq_admin)
+
+    assert LogEntry.objects.get_for_object(segment).count() == 1
