@@ -12,19 +12,19 @@ GROUP_RULE = {"op": "and", "items": [{"type": "rfm_group", "groups": ["important
 
 
 def test_creating_a_segment_is_audited_with_its_rule(hq_admin):
-    segment = segment_create(name="金卡", rule=GROUP_RULE, actor=hq_admin)
+    segment = segment_create(name="十月", rule=GROUP_RULE, actor=hq_admin)
 
     entry = LogEntry.objects.get_for_object(segment).get()
     assert entry.actor == hq_admin
     assert entry.additional_data["event"] == "segment_created"
-    assert entry.changes["name"] == [None, "金卡"]
+    assert entry.changes["name"] == [None, "十月"]
     assert entry.changes["rule"][1] == segment.rule
 
 
 def test_editing_a_segment_audits_only_what_changed(hq_admin):
-    segment = segment_create(name="金卡", rule=GROUP_RULE, actor=hq_admin)
+    segment = segment_create(name="十月", rule=GROUP_RULE, actor=hq_admin)
 
-    segment_update(segment=segment, name="金卡会员", rule=segment.rule, actor=hq_admin)
+    segment_update(segment=segment, name="十月金卡", rule=segment.rule, actor=hq_admin)
 
     entry = LogEntry.objects.get_for_object(segment).latest("timestamp")
     assert entry.additional_data["event"] == "segment_updated"
@@ -32,8 +32,8 @@ def test_editing_a_segment_audits_only_what_changed(hq_admin):
 
 
 def test_saving_a_segment_unchanged_writes_no_row(hq_admin):
-    segment = segment_create(name="全部", rule=empty_rule(), actor=hq_admin)
+    segment = segment_create(name="全部测试", rule=empty_rule(), actor=hq_admin)
 
-    segment_update(segment=segment, name="全部", rule=segment.rule, actor=hq_admin)
+    segment_update(segment=segment, name="全部测试", rule=segment.rule, actor=hq_admin)
 
     assert LogEntry.objects.get_for_object(segment).count() == 1
