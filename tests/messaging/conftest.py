@@ -19,6 +19,10 @@ class FakeSmsProvider:
         self.status = 200
         self.error: Exception | None = None
         self.delay = 0.0
+        # Phones whose SMS the provider refuses with an error of its own kind (not HTTP).
+        self.broken_for: set[str] = set()
+        # Phones whose SMS kills the sending process after the provider got it.
+        self.dying_for: set[str] = set()
         self._lock = threading.Lock()
 
     def __call__(self, request, timeout=None):
@@ -28,6 +32,11 @@ class FakeSmsProvider:
             self.requests.append({"request": request, "timeout": timeout})
         if self.error is not None:
             raise self.error
+        phone = json.loads(request.data)["phone"]
+        if phone in self.dying_for:
+            raise SystemExit("worker killed")
+        if phone in self.broken_for:
+            raise ValueError("provider library bug")
         if self.status >= 400:
             raise urllib.error.HTTPError(
                 request.full_url, self.status, "error", {}, io.BytesIO(b"{}")
