@@ -155,7 +155,3 @@ class OutboxMessage(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.due_date} #{self.pk}"
-
-    @property
-    def recipient_phone(self) -> str:
-        return self.member.phone if self.member_id else ""

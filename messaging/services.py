@@ -96,9 +96,10 @@ def _deliver(message: OutboxMessage, *, now, gateways: dict) -> str:
     if message.marketing and message.member_id and message.member.marketing_opt_out:
         _move(message, OutboxStatus.SKIPPED, skip_reason=SkipReason.OPTED_OUT)
         return SKIPPED
+    # Built outside the `try`: a misconfigured gateway fails the run, not the message's attempts.
+    if message.channel not in gateways:
+        gateways[message.channel] = gateway_for(message.channel)
     try:
-        if message.channel not in gateways:
-            gateways[message.channel] = gateway_for(message.channel)
         gateways[message.channel].send(message)
     except Exception as error:  # a gateway's failure, whatever it is, must not block the queue
         logger.warning("Outbox message %s not sent: %s", message.pk, error)

@@ -111,12 +111,10 @@ def reminder_messages_insert(
         "GROUP BY c.member_id, m.name "
         "ON CONFLICT DO NOTHING"
     )
-    params = [
-        *[MessageKind.COUPON_EXPIRY, on, Channel.SMS, True],
-        *body_params,
-        *[OutboxStatus.PENDING, now, now],
-        *[CouponStatus.ISSUED, on, window_end, on, lo, hi],
-    ]
+    # In the order of the placeholders: the SELECT list's (the body's among them), the WHERE's.
+    params = [MessageKind.COUPON_EXPIRY, on, Channel.SMS, True, *body_params]
+    params += [OutboxStatus.PENDING, now, now]
+    params += [CouponStatus.ISSUED, on, window_end, on, lo, hi]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)

@@ -39,8 +39,6 @@ class Sweep:
     ranges: Callable[[datetime.date, int], list[tuple[int, int]]]
     # The set-based work of one range [lo, hi) for the date; returns the rows it wrote.
     work: Callable[[datetime.date, int, int], int]
-    # What the finished run reports (JobRun.detail), besides the rows written.
-    summary: Callable[[datetime.date], dict] = lambda business_date: {}
 
 
 def sweep_start(
@@ -93,7 +91,7 @@ def _push(sweep: Sweep, run: JobRun, *, dispatch: Dispatch, redispatch: bool) ->
     with transaction.atomic():
         if job_run_advance(run, from_step=SWEEP, to_step=FINISH):
             rows = run.chunks.aggregate(total=Sum("rows"))["total"] or 0
-            job_run_finish(run, detail={"rows": rows, **sweep.summary(run.business_date)})
+            job_run_finish(run, detail={"rows": rows})
 
 
 @contextmanager

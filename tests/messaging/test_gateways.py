@@ -7,6 +7,7 @@ import sys
 import urllib.error
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from messaging.gateways import (
     GatewayError,
@@ -96,7 +97,21 @@ def test_log_gateway_writes_the_masked_phone_and_the_text(caplog):
 def test_the_sms_gateway_is_chosen_by_settings(settings):
     assert isinstance(gateway_for(Channel.SMS), LogGateway)  # the default
     settings.SMS_GATEWAY = "messaging.gateways.HttpSmsGateway"
+    settings.SMS_GATEWAY_URL, settings.SMS_GATEWAY_API_KEY = "https://sms.example.test", "k"
     assert isinstance(gateway_for(Channel.SMS), HttpSmsGateway)
+
+
+@pytest.mark.parametrize("unset", ["SMS_GATEWAY_URL", "SMS_GATEWAY_API_KEY"])
+def test_the_http_gateway_refuses_to_work_without_url_or_key(sms_http, settings, unset):
+    setattr(settings, unset, "")
+    with pytest.raises(ImproperlyConfigured, match="SMS_GATEWAY_URL 和 SMS_GATEWAY_API_KEY"):
+        HttpSmsGateway()
+
+
+def test_a_sender_run_ends_within_the_task_time_limit(settings):
+    """Its last message starts before OUTBOX_SEND_SECONDS and waits at most the HTTP timeout."""
+    worst = settings.OUTBOX_SEND_SECONDS + settings.SMS_GATEWAY_TIMEOUT_SECONDS
+    assert worst < settings.CELERY_TASK_SOFT_TIME_LIMIT
 
 
 def test_internal_messages_need_no_gateway_and_wecom_has_none_yet():

@@ -223,6 +223,14 @@ def test_a_channel_without_gateway_fails_after_three_attempts_instead_of_vanishi
     assert "企业微信" in message.last_error
 
 
+def test_a_misconfigured_gateway_fails_the_run_without_using_up_attempts(settings):
+    settings.SMS_GATEWAY = "messaging.gateways.NoSuchGateway"
+    message = OutboxMessageFactory()
+    with pytest.raises(ImportError):
+        outbox_send_due(now=NOON)
+    assert status_of(message) == (OutboxStatus.PENDING, 0)
+
+
 def test_the_transition_table_is_the_only_way():
     assert outbox_transition_check(OutboxStatus.PENDING, OutboxStatus.SENT) is True
     assert outbox_transition_check(OutboxStatus.SENT, OutboxStatus.SENT) is False
