@@ -12,10 +12,12 @@ The window, rather than "exactly N days before": a morning the job did not run i
 next morning, a coupon issued with fewer than N days left is still reminded, and changing N
 loses no coupon.
 
-Members who opted out of marketing get no message, and their coupons are NOT marked: `reminded_on`
-stays the record of a reminder actually written, nothing retries them anyway (this date's run is
-finished, a later run skips no-one twice), and a member who opts back in before the coupon's last
-days is reminded then. An opt-out after the message was written is honoured by the sender.
+Members who opted out of marketing get no message, and their coupons are NOT marked. So
+`reminded_on` stays the record of a reminder actually written, and each morning's run looks at
+those coupons again while they are in the window: still opted out, still no message; opted back
+in (consent given again) before the coupon's last day, reminded then, once. A re-run of the same
+day writes nothing either way (its run is finished). An opt-out after the message was written
+is honoured by the sender, which skips the message.
 """
 
 import datetime

@@ -197,6 +197,22 @@ def test_an_opted_out_member_gets_nothing_and_their_coupons_stay_unmarked():
     assert run.status == JobStatus.FINISHED
 
 
+def test_a_member_who_opts_back_in_is_reminded_the_next_morning_once():
+    # given: opted out yesterday morning
+    member = MemberFactory(marketing_opt_out=True)
+    coupon = ending(day(2), member)
+    coupon_reminders_enqueue(on=day(-1))
+    # when: consent given again, and today's run (twice)
+    member.marketing_opt_out = False
+    member.save()
+    coupon_reminders_enqueue(on=TODAY)
+    coupon_reminders_enqueue(on=TODAY)
+    # then
+    assert list(OutboxMessage.objects.values_list("due_date", "payload")) == [
+        (TODAY, {"coupon_ids": [coupon.pk]})
+    ]
+
+
 def test_the_template_comes_from_the_coupon_settings():
     # given
     row = CouponSettings.current()
