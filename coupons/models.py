@@ -19,12 +19,25 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member, Order, Product, Region, Store, StoreGroup, TimeStampedModel
 from members.models.core import OperatingModel
 from members.scope import scope_q
+from messaging.sms import SmsTemplateValidator
 
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 # --- Settings -----------------------------------------------------------------------------------
+
+# What an expiry reminder's SMS template may say about the member's coupons (coupons.services.
+# reminders fills them in): the member's name, how many coupons, their total face value in yuan
+# and the earliest day one of them expires.
+REMINDER_PLACEHOLDERS = ("name", "count", "face_total", "valid_until")
+
+
+def reminder_sms_template_default() -> str:
+    return (
+        f"{settings.BRAND_SMS_SIGNATURE}{{name}}您好，您有{{count}}张优惠券（共{{face_total}}元）"
+        "将于{valid_until}到期，欢迎到店使用。回复TD退订"
+    )
 
 
 class CouponSettings(TimeStampedModel):
@@ -38,6 +51,15 @@ class CouponSettings(TimeStampedModel):
     )
     reminder_days_before = models.PositiveSmallIntegerField(
         _("到期前几天提醒"), default=3, help_text=_("券到期前多少天给会员发提醒。")
+    )
+    reminder_sms_template = models.TextField(
+        _("到期提醒短信模板"),
+        default=reminder_sms_template_default,
+        validators=[SmsTemplateValidator(placeholders=REMINDER_PLACEHOLDERS)],
+        help_text=_(
+            "可用的占位符：{name} 会员姓名，{count} 券张数，{face_total} 合计面额（元），"
+            "{valid_until} 最早到期日。须以品牌签名开头或结尾，并含“回复TD退订”。"
+        ),
     )
     guide_monthly_allowance = models.PositiveIntegerField(
         _("导购每月可发券数（默认）"),
@@ -546,6 +568,7 @@ __all__ = [
     "CouponTemplate",
     "IssueBatch",
     "OperatingModel",
+    "REMINDER_PLACEHOLDERS",
     "Redemption",
     "StoreCouponAllowance",
     "TemplateStatus",

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "members",
     "pos",
     "coupons",
+    "messaging",
     "callbacks",
     "livestream",
 ]
@@ -154,6 +155,27 @@ POS_IDEMPOTENCY_HEADER = "Idempotency-Key"
 # How long a POS call's first answer is kept for replay. Tills retry within minutes or hours; after
 # this a late retry of an order gets "order exists" (409) instead of the replay.
 POS_IDEMPOTENCY_RETENTION_DAYS = env.int("POS_IDEMPOTENCY_RETENTION_DAYS", default=30)
+
+# Coupons' nightly expiry and morning reminders: ids per chunk task (coupons.services.sweeps).
+COUPON_CHUNK_SIZE = env.int("SIYU_COUPON_CHUNK_SIZE", default=50_000)
+
+# Messaging (the outbox). The SMS gateway is a dotted path: messaging.gateways.LogGateway (the
+# default: logs masked phones, sends nothing) or messaging.gateways.HttpSmsGateway, which needs
+# SMS_GATEWAY_URL and SMS_GATEWAY_API_KEY (production refuses to start without them).
+SMS_GATEWAY = env("SMS_GATEWAY", default="messaging.gateways.LogGateway")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_API_KEY = env("SMS_GATEWAY_API_KEY", default="")
+SMS_GATEWAY_TIMEOUT_SECONDS = env.float("SMS_GATEWAY_TIMEOUT_SECONDS", default=5.0)
+# The brand signature every SMS carries at its start or end (operators reject SMS without it).
+BRAND_SMS_SIGNATURE = env("BRAND_SMS_SIGNATURE", default="【私域优选】")
+# Marketing messages go out only between these local hours [from, until); others at any time.
+MARKETING_SEND_HOURS = (9, 21)
+# One sender run: at most this many messages, and no new message after this many seconds, so it
+# ends well within the task time limit even when the gateway times out on every message.
+OUTBOX_SEND_LIMIT = env.int("OUTBOX_SEND_LIMIT", default=500)
+OUTBOX_SEND_SECONDS = 120
+# A message that failed this many times is marked failed and not tried again.
+OUTBOX_MAX_ATTEMPTS = 3
 
 # django-auditlog: the audit trail for ownership changes, phone reveals and exports.
 AUDITLOG_INCLUDE_ALL_MODELS = False
