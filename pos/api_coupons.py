@@ -49,7 +49,8 @@ class PosBasketInSerializer(PosCouponCodeSerializer):
 
     def validate(self, attrs):
         lines = tuple(LineInput(**line) for line in attrs.pop("lines"))
-        return {**attrs, "basket": Basket(amount=attrs.pop("amount"), lines=lines)}
+        attrs["basket"] = Basket(amount=attrs.pop("amount"), lines=lines)
+        return attrs
 
 
 class PosRedeemInSerializer(PosBasketInSerializer):
