@@ -14,7 +14,8 @@ The checks run in a fixed order, so a till always hears the most basic reason fi
 9. `min_spend_not_met`     the eligible amount is below the minimum spend          400
 
 Status codes: 404 for a code that names nothing, 409 for a state another call got to first
-(already used), 400 for every other rule, like the other POS rule failures.
+(`already_used`; `coupon_changed` in the rare case the row changed under us yet re-reads as
+usable: validate again), 400 for every other rule, like the other POS rule failures.
 """
 
 from dataclasses import dataclass
