@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Order, Product, Region, Store, StoreGroup, TimeStampedModel
@@ -404,6 +405,11 @@ def statuses_moving_to(status: str) -> list[str]:
     return [source for source, targets in TRANSITIONS.items() if status in targets]
 
 
+def compact_code(raw: str) -> str:
+    """'c0001 2345' -> 'C00012345': tills print codes in groups and cashiers type any case."""
+    return "".join(str(raw or "").split()).upper()
+
+
 class CouponQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A coupon is its holder's: scoped like the member (home store, bound guide)."""
@@ -418,6 +424,10 @@ class CouponQuerySet(models.QuerySet):
 
     def expiring_between(self, start, end):
         return self.unused().filter(valid_until__gte=start, valid_until__lte=end)
+
+    def with_code(self, code: str):
+        """The coupon a till typed or scanned: spaces dropped, case ignored (see `compact_code`)."""
+        return self.alias(code_upper=Upper("code")).filter(code_upper=compact_code(code))
 
 
 class Coupon(models.Model):
@@ -462,6 +472,8 @@ class Coupon(models.Model):
             models.CheckConstraint(
                 condition=Q(valid_until__gte=models.F("valid_from")), name="coupon_valid_range"
             ),
+            # A code is one coupon whatever its case: the till's lookup (`with_code`) uses it.
+            models.UniqueConstraint(Upper("code"), name="unique_coupon_code_any_case"),
         ]
         indexes = [
             # The member's coupons (card, API, per-member limit check).

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from members.models import Channel, Order, Refund
+from members.models import Channel, Order
 from members.phones import PhoneError, normalize_phone
 from members.services import LineInput
 
@@ -99,14 +99,24 @@ class PosRefundInSerializer(serializers.Serializer):
     refunded_at = serializers.DateTimeField(help_text=_("ISO 8601；不带时区时按北京时间。"))
 
 
-class PosRefundOutSerializer(serializers.ModelSerializer):
-    order_no = serializers.CharField(source="order.order_no")
-    order_refunded_amount = money(source="order.refunded_amount")
+class PosReversedCouponSerializer(serializers.Serializer):
+    code = serializers.CharField(source="redemption.coupon.code")
+    coupon_status = serializers.CharField(source="redemption.coupon.status")
+    usable_again = serializers.BooleanField(source="coupon_usable_again")
 
-    class Meta:
-        model = Refund
-        fields = ["id", "refund_no", "order_no", "amount", "refunded_at", "order_refunded_amount"]
-        read_only_fields = fields
+
+class PosRefundOutSerializer(serializers.Serializer):
+    """A recorded refund (`pos.services.PosRefund`) and the coupons it gave back or voided."""
+
+    id = serializers.IntegerField(source="refund.id")
+    refund_no = serializers.CharField(source="refund.refund_no")
+    order_no = serializers.CharField(source="refund.order.order_no")
+    amount = money(source="refund.amount")
+    refunded_at = serializers.DateTimeField(source="refund.refunded_at")
+    order_refunded_amount = money(source="refund.order.refunded_amount")
+    coupons_reversed = PosReversedCouponSerializer(
+        source="reversals", many=True, help_text=_("订单全额退款时冲正的用券；部分退款不冲正。")
+    )
 
 
 ERRORS = {
@@ -157,5 +167,5 @@ class RefundCreateView(PosAPIView):
     @idempotent
     def post(self, request, order_no):
         data = _validated(PosRefundInSerializer, request.data)
-        refund = pos_order_refund(store=self.store, order_no=order_no, **data)
-        return Response(PosRefundOutSerializer(refund).data, status=status.HTTP_201_CREATED)
+        outcome = pos_order_refund(store=self.store, order_no=order_no, **data)
+        return Response(PosRefundOutSerializer(outcome).data, status=status.HTTP_201_CREATED)

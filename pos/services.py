@@ -1,11 +1,15 @@
 """POS ingest: resolve what the till sends (phone, guide code, order number) within the key's store,
 then hand over to the order services in members."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from coupons.services.redemption import link_redemptions_to_order
+from coupons.services.reversal import ReversalResult, order_redemptions_reverse
 from members.errors import RuleViolation
 from members.models import Member, Order, Refund, Store, User
 from members.phones import mask_phone
@@ -40,6 +44,7 @@ def _guide_by_code(store: Store, guide_code: str | None) -> User | None:
     return guide
 
 
+@transaction.atomic
 def pos_order_create(
     *,
     store: Store,
@@ -51,8 +56,9 @@ def pos_order_create(
     amount: Decimal,
     lines: list[LineInput],
 ) -> Order:
-    """A till's sale, with member and guide resolved within the key's store."""
-    return order_create(
+    """A till's sale, with member and guide resolved within the key's store. Coupons the till
+    redeemed under this order number before uploading it are linked to it."""
+    order = order_create(
         store=store,
         order_no=order_no,
         member=_member_by_phone(phone),
@@ -62,6 +68,8 @@ def pos_order_create(
         amount=amount,
         lines=lines,
     )
+    link_redemptions_to_order(order)
+    return order
 
 
 def _own_order(store: Store, order_no: str) -> Order:
@@ -76,11 +84,26 @@ def _own_order(store: Store, order_no: str) -> Order:
     return order
 
 
+@dataclass(frozen=True)
+class PosRefund:
+    """A refund, and the coupon redemptions it reversed (only a refund in full reverses any)."""
+
+    refund: Refund
+    reversals: list[ReversalResult] = field(default_factory=list)
+
+
+@transaction.atomic
 def pos_order_refund(
     *, store: Store, order_no: str, refund_no: str, amount: Decimal, refunded_at: datetime
-) -> Refund:
+) -> PosRefund:
+    """Record the refund; when it makes the order refunded in full, reverse the coupons used on
+    it in the same transaction (see coupons.services.reversal for why a partial one does not)."""
     order = _own_order(store, order_no)
-    return order_refund(order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at)
+    refund = order_refund(order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at)
+    if order.refunded_amount < order.amount:
+        return PosRefund(refund=refund)
+    reversals = order_redemptions_reverse(order=order, refund_no=refund_no, at=refunded_at)
+    return PosRefund(refund=refund, reversals=reversals)
 
 
 PURGE_BATCH = 5000

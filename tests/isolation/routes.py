@@ -65,6 +65,9 @@ ROUTES = {
     # POS
     "api/pos/orders/": Route("pos", method="post"),
     "api/pos/orders/<str:order_no>/refunds/": Route("pos", {"order_no": "order_no"}, "post"),
+    "api/pos/coupons/validate/": Route("pos", method="post"),
+    "api/pos/coupons/redeem/": Route("pos", method="post"),
+    "api/pos/coupons/<str:code>/reverse/": Route("pos", {"code": "coupon_code"}, "post"),
 }
 
 

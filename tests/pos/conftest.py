@@ -33,6 +33,15 @@ class Till:
     def refund(self, order_no, body, **kwargs):
         return self.post(reverse("pos:refund-create", args=[order_no]), body, **kwargs)
 
+    def validate_coupon(self, body, **kwargs):
+        return self.post(reverse("pos:coupon-validate"), body, idempotency_key=False, **kwargs)
+
+    def redeem(self, body, **kwargs):
+        return self.post(reverse("pos:coupon-redeem"), body, **kwargs)
+
+    def reverse_coupon(self, code, body, **kwargs):
+        return self.post(reverse("pos:coupon-reverse", args=[code]), body, **kwargs)
+
 
 @pytest.fixture
 def key_a(store_a):
