@@ -188,7 +188,7 @@ class CouponAdmin(ReadOnlyAdmin):
     @action(description=_("作废所选优惠券"))
     def void(self, request, queryset):
         voided, refused = 0, 0
-        for coupon in queryset.only("pk", "status"):
+        for coupon in queryset.select_related(None).only("pk", "status"):
             if coupon.status == CouponStatus.VOIDED:
                 continue
             try:

@@ -175,7 +175,7 @@ class CouponTemplateAdmin(HqOnlyAdmin):
 
     def _move(self, request, queryset, to: str):
         moved, refused = 0, []
-        for template in queryset.only("pk", "name", "status"):
+        for template in queryset.prefetch_related(None).only("pk", "name", "status"):
             if template.status == to:
                 continue
             try:
