@@ -84,6 +84,7 @@ class IssueBatchAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = ["kind", "owner", "status_label", "progress"]
     change_form_after_template = "admin/coupons/issuebatch_detail.html"
+    list_before_template = "admin/coupons/roi_link.html"
 
     class Media:
         css = {"all": ["css/coupons.css"]}
@@ -150,6 +151,7 @@ class CouponAdmin(ReadOnlyAdmin):
     list_select_related = ["member", "template", "store"]
     search_fields = ["code"]
     search_help_text = _("输入完整券码，或会员手机尾号后四位。")
+    list_before_template = "admin/coupons/roi_link.html"
     actions = ["void"]
     fields = [
         ("code", "status_label"),
