@@ -284,14 +284,8 @@ def coupon_roi(*, user, start, end, by: str, where: RoiFilter | None = None) -> 
     figures = _figures(user, start, end, by, where)
     labels = _labels(by, [key for key in figures if key is not None])
     rows = [
-        RoiRow(key=key, label=labels.get(key, str(key)), **_with_zeros(values))
+        RoiRow(key=key, label=labels.get(key, str(key)), **values)
         for key, values in figures.items()
     ]
     rows.sort(key=_sort_key(by, labels))
     return RoiReport(by, start, end, rows, _total(user, start, end, where, rows))
-
-
-def _with_zeros(values: dict) -> dict:
-    return {
-        name: value or (0 if name.endswith("count") else ZERO) for name, value in values.items()
-    }

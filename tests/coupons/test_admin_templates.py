@@ -102,6 +102,17 @@ def test_usable_in_regions_keeps_its_regions(hq_client):
     assert list(template.regions.all()) == [region]
 
 
+def test_usable_in_operating_models_keeps_the_chosen_models(hq_client):
+    response = hq_client.post(
+        ADD, template_data(usable_in="operating_models", operating_models=["direct", "managed"])
+    )
+
+    assert response.status_code == 302
+    assert CouponTemplate.objects.get().operating_models == ["direct", "managed"]
+    listed = hq_client.get(CHANGELIST).content.decode()
+    assert "指定经营模式：直营、托管" in listed
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
