@@ -195,3 +195,47 @@ def test_describe_says_what_the_condition_selects(small):
         "最近 30 天用过券（有门槛小面额）"
     )
     assert redeemed.describe({"days": 7}) == "最近 7 天用过券"
+
+
+# --- In the rule builder ------------------------------------------------------------------------
+
+
+def test_the_builder_offers_adds_and_saves_a_coupon_condition(client, manager_a, small):
+    client.force_login(manager_a)
+    base = {"name": "持券未用", "node": ["r", "r.0"], "r-op": "and"}
+
+    added = client.post(
+        "/segments/new/",
+        {**base, "node": ["r"], "action": "add:r", "r-new": "holds_unused_coupon"},
+    )
+    saved = client.post(
+        "/segments/new/",
+        {**base, "action": "save", "r.0-type": "holds_unused_coupon", "r.0-template": small.pk},
+    )
+
+    # A new blank condition is shown with its fields and what it still needs.
+    added_page = added.content.decode()
+    assert "持有未使用的券（按模板或券类型）" in added_page and "满200减30" in added_page
+    assert "请选择一个券模板或一种券类型。" in added_page
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    detail = client.get(saved["Location"]).content.decode()
+    assert "持有未使用的券（按模板或券类型）" in detail and "满200减30" in detail
+
+
+def test_the_builder_shows_the_chinese_error_of_a_coupon_condition(client, manager_a):
+    client.force_login(manager_a)
+
+    response = client.post(
+        "/segments/new/",
+        {
+            "name": "用过券",
+            "node": ["r", "r.0"],
+            "r-op": "and",
+            "action": "save",
+            "r.0-type": "redeemed_coupon_within",
+            "r.0-days": "0",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "天数不能小于 1。" in response.content.decode()
