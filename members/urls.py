@@ -33,4 +33,5 @@ urlpatterns = [
     ),
     path("groups/migration/", views_groups.group_migration, name="group_migration"),
     path("segments/", include("members.segments.urls")),
+    path("coupons/", include("coupons.urls")),
 ]

@@ -51,6 +51,9 @@ ROUTES = {
     "segments/<int:pk>/edit/": Route("store", {"pk": "segment"}),
     "segments/<int:pk>/materialise/": Route("store", {"pk": "segment"}, "post"),
     "segments/<int:pk>/export/": Route("store", {"pk": "segment"}, "post"),
+    # Coupons: the store's page (managers; guides 403), the week's expiring coupons (all staff)
+    "coupons/": Route("store"),
+    "coupons/expiring/": Route("store"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),

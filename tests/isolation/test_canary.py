@@ -2,15 +2,19 @@
 and as A's guide, request every store-scoped and public URL (with A's ids and with B's ids), and
 every list filter pointed at B; no B canary may appear in any body. Then the other way round."""
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from members.models import OwnershipChange, RfmGroup, Segment, Tag, TagFamily
 from members.phones import mask_phone
+from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
+from tests.coupons.factories_roi import RedemptionFactory
 from tests.isolation.routes import all_routes, classify, concrete_path
 from tests.members.factories import (
     GuideFactory,
@@ -32,6 +36,9 @@ LIST_ROUTES = ["/members/", "/api/members/"]
 # Each store's group size at the canary runs: a number no other figure on a page can produce.
 GROUP_COUNT = {"A": 424242, "B": 919191}
 RUN_DATES = (date(2026, 5, 1), date(2026, 6, 1))
+# Each store's coupon face value and the order it was used on: sums no other figure can produce.
+COUPON_FACE = {"A": Decimal("1717.17"), "B": Decimal("2929.29")}
+COUPON_ORDER = {"A": Decimal("42424.42"), "B": Decimal("91919.19")}
 GROUP_PAGE_QUERIES = [
     {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1]},
     {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1], "store": "{store}"},
@@ -47,6 +54,7 @@ class Side:
     tag: object
     group_count: int
     segment: object
+    coupon_canaries: list = field(default_factory=list)
 
     @property
     def canaries(self) -> list[str]:
@@ -61,6 +69,7 @@ class Side:
             f"REASON_{self.member.name}",
             str(self.group_count),
             self.segment.name,
+            *self.coupon_canaries,
         ]
 
 
@@ -86,7 +95,32 @@ def _side(letter: str, phone: str) -> Side:
     # manager, so the walk covers the segment pages and the segment export's body.
     segment = Segment.objects.create(store=store, name=f"CANARYSEGMENT{letter}")
     manager.user_permissions.add(Permission.objects.get(codename="export_member"))
-    return Side(manager, guide, member, order, tag, GROUP_COUNT[letter], segment)
+    coupons = _coupon_history(member, letter)
+    return Side(manager, guide, member, order, tag, GROUP_COUNT[letter], segment, coupons)
+
+
+def _coupon_history(member, letter: str) -> list[str]:
+    """A store template and batch, a coupon about to expire, and one used on an order: the
+    unique strings and sums the coupon pages (lists, batches, ROI figures) must keep apart."""
+    store = member.home_store
+    template = CouponTemplateFactory(
+        name=f"CANARYTEMPLATE{letter}", face_value=COUPON_FACE[letter], min_spend=Decimal(0)
+    )
+    batches = [IssueBatchFactory(template=template, store=store) for _ in range(2)]
+    soon = timezone.localdate() + timedelta(days=1)
+    CouponFactory(batch=batches[0], member=member, code=f"CANARYCPN{letter}", valid_until=soon)
+    used = CouponFactory(batch=batches[1], member=member, code=f"CANARYUSED{letter}")
+    RedemptionFactory(
+        coupon=used, order_no=f"CANARYREDEEM{letter}", order_amount=COUPON_ORDER[letter]
+    )
+    return [
+        template.name,
+        f"CANARYCPN{letter}",
+        f"CANARYUSED{letter}",
+        f"CANARYREDEEM{letter}",
+        f"{COUPON_FACE[letter]:,}",
+        f"{COUPON_ORDER[letter]:,}",
+    ]
 
 
 def _rfm_history(member, count: int) -> None:
@@ -195,6 +229,12 @@ def test_own_canaries_are_visible_to_own_manager(sides):
     # other store would show another number here, which no canary string could spot.
     matrix = groups[groups.index('id="migration-matrix"') :]
     assert f'<span class="mx-n">{own.group_count - 1}</span>' in matrix
+    coupons = client.get("/coupons/").content.decode()
+    for canary in own.coupon_canaries:
+        if not canary.startswith(("CANARYUSED", "CANARYREDEEM")):  # counted, not listed
+            assert canary in coupons, canary
+    card = client.get(f"/members/{own.member.pk}/").content.decode()
+    assert "CANARYCPNA" in card and "CANARYUSEDA" in card
 
 
 def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, sides):
