@@ -122,15 +122,36 @@ def test_the_job_writes_the_same_rows_on_every_database(store_a, store_b):
     # then
     rows = Coupon.objects.filter(batch=batch).order_by("member__phone")
     assert [
-        (c.member.phone, c.store.code, c.face_value, c.min_spend, c.valid_from, c.valid_until,
-         c.status)
+        (
+            c.member.phone,
+            c.store.code,
+            c.face_value,
+            c.min_spend,
+            c.valid_from,
+            c.valid_until,
+            c.status,
+        )
         for c in rows
     ] == [
-        ("13900000001", "A001", Decimal("20.00"), Decimal("199.99"), date(2030, 1, 1),
-         date(2030, 3, 31), "issued"),
-        ("13900000002", "A001", Decimal("20.00"), Decimal("199.99"), date(2030, 1, 1),
-         date(2030, 3, 31), "issued"),
-    ]  # fmt: skip
+        (
+            "13900000001",
+            "A001",
+            Decimal("20.00"),
+            Decimal("199.99"),
+            date(2030, 1, 1),
+            date(2030, 3, 31),
+            "issued",
+        ),
+        (
+            "13900000002",
+            "A001",
+            Decimal("20.00"),
+            Decimal("199.99"),
+            date(2030, 1, 1),
+            date(2030, 3, 31),
+            "issued",
+        ),
+    ]
     assert batch.skipped == {"store_not_covered": 1, "per_member_limit": 1}
     assert (batch.target_count, batch.issued_count) == (4, 2)
     assert a1.pk in holders(batch)
@@ -197,8 +218,9 @@ def test_per_member_limit_of_two_holds_across_batches(store_a):
     # given: a limit of two; one member already redeemed one coupon of the template
     first, second = members(store_a, 2)
     template = CouponTemplateFactory(per_member_limit=2)
-    CouponFactory(template=template, batch__template=template, member=first,
-                  status=CouponStatus.REDEEMED)  # fmt: skip
+    CouponFactory(
+        template=template, batch__template=template, member=first, status=CouponStatus.REDEEMED
+    )
     # when: two batches
     one = issue(segment_batch(template))
     two = issue(segment_batch(template))
@@ -217,8 +239,10 @@ def test_per_member_limit_counts_coupons_of_the_template_only(store_a):
     assert holders(batch) == {member.pk}
 
 
-@pytest.mark.parametrize("usable_in", [UsableIn.REGIONS, UsableIn.STORE_GROUPS,
-                                       UsableIn.OPERATING_MODELS, UsableIn.STORES])  # fmt: skip
+@pytest.mark.parametrize(
+    "usable_in",
+    [UsableIn.REGIONS, UsableIn.STORE_GROUPS, UsableIn.OPERATING_MODELS, UsableIn.STORES],
+)
 def test_members_of_stores_the_template_does_not_cover_are_skipped(usable_in, store_a, store_b):
     # given: store A direct, store B franchise; the template covers store A by `usable_in`
     store_a.operating_model = OperatingModel.DIRECT

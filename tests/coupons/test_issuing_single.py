@@ -54,7 +54,11 @@ def test_a_guide_issues_one_coupon_to_their_member(template, guide_a, member_a, 
     assert coupon.valid_until == timezone.localdate() + timedelta(days=29)
     batch = coupon.batch
     assert (batch.source, batch.store, batch.created_by, batch.status) == (
-        BatchSource.SINGLE, store_a, guide_a, BatchStatus.FINISHED)  # fmt: skip
+        BatchSource.SINGLE,
+        store_a,
+        guide_a,
+        BatchStatus.FINISHED,
+    )
     assert (batch.target_count, batch.issued_count) == (1, 1)
     template.refresh_from_db()
     assert template.issued_count == 1
@@ -72,7 +76,10 @@ def test_a_member_the_guide_may_not_see_is_not_found(whose, template, guide_a, s
     target = member if whose == "other_guide" else member_b
     error = refused(template=template, member=target, actor=guide_a)
     assert (error.code, error.status_code, str(error.message)) == (
-        "member_not_found", 404, "会员不存在。")  # fmt: skip
+        "member_not_found",
+        404,
+        "会员不存在。",
+    )
     assert not Coupon.objects.exists()
 
 
@@ -132,8 +139,12 @@ def test_the_allowance_counts_this_months_single_coupons_of_the_store_only(
     allowance(store_a, 5)
     today = timezone.localdate()
     last_month = timezone.now() - timedelta(days=today.day + 1)
-    CouponFactory(batch__source=BatchSource.SINGLE, batch__store=store_a, member=member_a,
-                  issued_at=last_month)  # fmt: skip
+    CouponFactory(
+        batch__source=BatchSource.SINGLE,
+        batch__store=store_a,
+        member=member_a,
+        issued_at=last_month,
+    )
     CouponFactory(batch__source=BatchSource.SEGMENT, batch__store=store_a, member=member_a)
     coupon_issue_single(template=template, member=member_a, actor=guide_a)
     # then
