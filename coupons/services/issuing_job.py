@@ -98,26 +98,33 @@ def run_inline(chunk_ids: list[int]) -> None:
 # --- Starting -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _run_start(batch: IssueBatch, *, rerun: bool, chunk_size: int) -> JobRun | None:
-    """Under the batch's row lock (two coordinators never both plan or restart): the run to work
-    on, planned; None when there is nothing to do."""
-    locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
-    if locked.source == BatchSource.SINGLE:
+    """The run to work on, planned; None when there is nothing to do.
+
+    Under the run's and then the batch's row lock (the order every path takes them: a chunk
+    locks its run with itself, the finish advances the run before it locks the batch), so two
+    coordinators never both plan or restart a run.
+    """
+    if batch.source == BatchSource.SINGLE:
         return None
-    if locked.status == BatchStatus.FINISHED and not rerun:
-        return None
-    business_date = batch_business_date(locked)
-    run = job_run_open(job=JOB, subject=str(locked.pk), business_date=business_date)
-    if run.status == JobStatus.FINISHED:
-        run = job_run_restart(run)
-    if not run.step:
-        _plan(locked, run, business_date, chunk_size)
-    IssueBatch.objects.filter(pk=locked.pk).update(
-        status=BatchStatus.RUNNING,
-        started_at=locked.started_at or timezone.now(),
-        error="",
-    )
+    business_date = batch_business_date(batch)
+    subject = str(batch.pk)
+    JobRun.objects.get_or_create(job=JOB, subject=subject, business_date=business_date)
+    with transaction.atomic():
+        JobRun.objects.select_for_update().get(
+            job=JOB, subject=subject, business_date=business_date
+        )
+        locked = IssueBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.FINISHED and not rerun:
+            return None
+        run = job_run_open(job=JOB, subject=subject, business_date=business_date)
+        if run.status == JobStatus.FINISHED:
+            run = job_run_restart(run)
+        if not run.step:
+            _plan(locked, run, business_date, chunk_size)
+        IssueBatch.objects.filter(pk=locked.pk).update(
+            status=BatchStatus.RUNNING, started_at=locked.started_at or timezone.now(), error=""
+        )
     return run
 
 
