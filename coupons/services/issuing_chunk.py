@@ -17,8 +17,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ..models import Coupon, CouponStatus, CouponTemplate, IssueBatch
@@ -53,46 +52,71 @@ class ChunkCounts:
         return self.targets - self.already - self.store_not_covered - self.per_member_limit
 
 
-def _classified(members: QuerySet, batch: IssueBatch, template: CouponTemplate) -> QuerySet:
-    """The members with `in_batch` (holds this batch's coupon) and `held` (coupons of the
-    template in any status) alongside; both read the coupon indexes per member."""
-    in_batch = Coupon.objects.filter(batch_id=batch.pk, member_id=OuterRef("pk"))
-    held = (
-        Coupon.objects.filter(template_id=template.pk, member_id=OuterRef("pk"))
+def _in_batch_q(batch: IssueBatch) -> Q:
+    return Q(Exists(Coupon.objects.filter(batch_id=batch.pk, member_id=OuterRef("pk"))))
+
+
+def _at_limit_q(template: CouponTemplate, lo: int, hi: int) -> Q:
+    """Holds `per_member_limit` coupons of the template already, in any status.
+
+    Written so that Postgres reads the coupons once, before the INSERT writes any: NOT EXISTS
+    becomes an anti-join, NOT IN over the range's full holders a hashed subplan. (A per-member
+    count subquery, planned while the table looks empty, would rescan the coupons the same
+    INSERT is writing, once per member.)
+    """
+    of_template = Coupon.objects.filter(template_id=template.pk)
+    if template.per_member_limit == 1:
+        return Q(Exists(of_template.filter(member_id=OuterRef("pk"))))
+    full = (
+        of_template.filter(member_id__gte=lo, member_id__lt=hi)
         .order_by()
         .values("member_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+        .annotate(held=Count("pk"))
+        .filter(held__gte=template.per_member_limit)
+        .values("member_id")
     )
-    return members.alias(in_batch=Exists(in_batch), held=Coalesce(Subquery(held), 0))
+    return Q(pk__in=full)
 
 
-def _new_and_covered(template: CouponTemplate) -> Q:
-    covered = member_covered_q(template)
-    new = Q(in_batch=False)
-    return new if covered is None else new & covered
+@dataclass(frozen=True)
+class Outcomes:
+    """A chunk's targets sorted by outcome, as filters on Member."""
+
+    already: Q
+    not_covered: Q | None  # None: the template is usable everywhere
+    at_limit: Q
+    eligible: Q
+
+    @classmethod
+    def of(cls, batch: IssueBatch, template: CouponTemplate, lo: int, hi: int) -> "Outcomes":
+        new = ~_in_batch_q(batch)
+        covered = member_covered_q(template)
+        candidate = new if covered is None else new & covered
+        at_limit = _at_limit_q(template, lo, hi)
+        return cls(
+            already=_in_batch_q(batch),
+            not_covered=None if covered is None else new & ~covered,
+            at_limit=candidate & at_limit,
+            eligible=candidate & ~at_limit,
+        )
 
 
-def chunk_classify(members: QuerySet, *, batch: IssueBatch, template: CouponTemplate):
+def chunk_classify(members: QuerySet, outcomes: Outcomes) -> ChunkCounts:
     """The chunk's targets counted by outcome, in one query."""
-    covered = member_covered_q(template)
-    new = Q(in_batch=False)
-    figures = {"targets": Count("pk"), "already": Count("pk", filter=Q(in_batch=True))}
-    if covered is not None:
-        figures["store_not_covered"] = Count("pk", filter=new & ~covered)
-    figures["per_member_limit"] = Count(
-        "pk", filter=_new_and_covered(template) & Q(held__gte=template.per_member_limit)
-    )
-    counted = _classified(members, batch, template).aggregate(**figures)
-    return ChunkCounts(**{"store_not_covered": 0, **counted})
+    figures = {
+        "targets": Count("pk"),
+        "already": Count("pk", filter=outcomes.already),
+        "per_member_limit": Count("pk", filter=outcomes.at_limit),
+    }
+    if outcomes.not_covered is not None:
+        figures["store_not_covered"] = Count("pk", filter=outcomes.not_covered)
+    return ChunkCounts(**{"store_not_covered": 0, **members.aggregate(**figures)})
 
 
-def eligible_members(members: QuerySet, *, batch: IssueBatch, template: CouponTemplate):
+def eligible_members(members: QuerySet, outcomes: Outcomes) -> QuerySet:
     """The members to issue to, lowest ids first, as (member_ref, store_ref) rows."""
-    eligible = _classified(members, batch, template).filter(
-        _new_and_covered(template), held__lt=template.per_member_limit
-    )
-    return eligible.order_by("pk").values(member_ref=F("pk"), store_ref=F("home_store_id"))
+    eligible = members.filter(outcomes.eligible).order_by("pk")
+    return eligible.values(member_ref=F("pk"), store_ref=F("home_store_id"))
 
 
 def coupons_insert(eligible: QuerySet, *, batch: IssueBatch, template: CouponTemplate) -> int:
@@ -137,13 +161,14 @@ def chunk_issue(batch: IssueBatch, *, lo: int, hi: int, business_date: datetime.
     Runs inside the chunk's transaction."""
     template = CouponTemplate.objects.select_for_update().get(pk=batch.template_id)
     members = batch_targets(batch, today=business_date).filter(pk__gte=lo, pk__lt=hi)
-    counts = chunk_classify(members, batch=batch, template=template)
+    outcomes = Outcomes.of(batch, template, lo, hi)
+    counts = chunk_classify(members, outcomes)
     room, short_of = issuing_room(template)
     if not template_issuable(template, on=timezone.localdate()):
         room, short_of = 0, "template_closed"
     issued = 0
     if counts.eligible and room != 0:
-        eligible = eligible_members(members, batch=batch, template=template)
+        eligible = eligible_members(members, outcomes)
         limited = eligible if room is None else eligible[:room]
         issued = coupons_insert(limited, batch=batch, template=template)
     skipped = {
