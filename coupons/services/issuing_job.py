@@ -118,7 +118,9 @@ def _run_start(batch: IssueBatch, *, rerun: bool, chunk_size: int) -> JobRun | N
         if locked.status == BatchStatus.FINISHED and not rerun:
             return None
         run = job_run_open(job=JOB, subject=subject, business_date=business_date)
-        if run.status == JobStatus.FINISHED:
+        # A queued batch never started: a run already there is another batch's that had this id
+        # (SQLite reuses the ids of deleted rows).
+        if run.status == JobStatus.FINISHED or (locked.status == BatchStatus.QUEUED and run.step):
             run = job_run_restart(run)
         if not run.step:
             _plan(locked, run, business_date, chunk_size)
