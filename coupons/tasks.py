@@ -3,6 +3,7 @@
 import datetime
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from .models import IssueBatch
@@ -12,7 +13,13 @@ from .services.issuing_occasions import birthday_coupons_issue, welcome_pack_iss
 # --- Issuing (发券) ------------------------------------------------------------------------------
 # A batch is a coordinator (`coupons.issue_batch`) that plans chunks over member-id ranges and
 # enqueues `coupons.issue_chunk` for each; the last chunk finishes the batch, so no chord is
-# needed. Re-delivering either task resumes the batch and never issues twice (INV-JOB-RERUN).
+# needed. Re-delivering either task resumes the batch and never issues twice (INV-JOB-RERUN), so
+# a lost connection or a deadlock victim is simply retried.
+TRANSIENT = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 5,
+    "max_retries": 3,
+}
 
 
 def enqueue_issue_chunks(chunk_ids: list[int]) -> None:
@@ -20,7 +27,7 @@ def enqueue_issue_chunks(chunk_ids: list[int]) -> None:
         issue_chunk.delay_on_commit(chunk_id)
 
 
-@shared_task(name="coupons.issue_batch")
+@shared_task(name="coupons.issue_batch", **TRANSIENT)
 def issue_batch(batch_id: int, rerun: bool = False) -> int | None:
     batch = IssueBatch.objects.filter(pk=batch_id).first()
     if batch is None:
@@ -28,7 +35,7 @@ def issue_batch(batch_id: int, rerun: bool = False) -> int | None:
     return batch_issue(batch=batch, rerun=rerun, dispatch=enqueue_issue_chunks).issued_count
 
 
-@shared_task(name="coupons.issue_chunk")
+@shared_task(name="coupons.issue_chunk", **TRANSIENT)
 def issue_chunk(chunk_id: int) -> bool:
     return batch_chunk_run(chunk_id=chunk_id, dispatch=enqueue_issue_chunks)
 

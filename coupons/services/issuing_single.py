@@ -163,7 +163,9 @@ def coupon_issue_single(*, template: CouponTemplate, member: Member, actor: User
     if member is None:
         raise RuleViolation("member_not_found", _("会员不存在。"), status_code=404)
     store = Store.objects.select_for_update().get(pk=actor.store_id)
-    template = CouponTemplate.objects.select_for_update().get(pk=template.pk)
+    template = CouponTemplate.objects.select_for_update().filter(pk=template.pk).first()
+    if template is None:
+        raise RuleViolation("template_not_found", _("券模板不存在。"), status_code=404)
     _check_template(template, member)
     _check_limits(template, member, store)
     coupon = _coupon_write(template, member, actor)

@@ -5,10 +5,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from coupons import tasks
 from coupons.models import (
     BatchStatus,
     Coupon,
@@ -393,3 +394,11 @@ def test_a_chunk_costs_the_same_queries_for_three_members_or_thirty(store_a, sto
 
     # then: set-based, no query per member
     assert queries(3) == queries(30)
+
+
+def test_the_issuing_tasks_retry_transient_database_errors():
+    # A retried chunk or coordinator resumes the batch (the interrupted-run test above), so a
+    # dropped connection or a deadlock victim is retried rather than left failed.
+    for task in (tasks.issue_batch, tasks.issue_chunk):
+        assert set(task.autoretry_for) >= {OperationalError, InterfaceError}
+        assert task.max_retries >= 1
