@@ -67,9 +67,9 @@ def batch_issue(
 ) -> IssueBatch:
     """Run the batch's issuing job, or resume it. A finished batch is left as it is unless
     `rerun`, which issues to the members who have become targets since (never twice)."""
-    run = _run_start(batch, rerun=rerun, chunk_size=chunk_size)
-    if run is not None:
-        with _failure_recorded(batch.pk, run):
+    with _failure_recorded(batch.pk):
+        run = _run_start(batch, rerun=rerun, chunk_size=chunk_size)
+        if run is not None:
             _push(batch.pk, run, dispatch=dispatch or run_inline, redispatch=True)
     batch.refresh_from_db()
     return batch
@@ -83,7 +83,7 @@ def batch_chunk_run(*, chunk_id: int, dispatch: Dispatch | None = None) -> bool:
         return False
     run = chunk.run
     batch_id = int(run.subject)
-    with _failure_recorded(batch_id, run):
+    with _failure_recorded(batch_id):
         done = job_chunk_execute(chunk_id, lambda locked: _chunk_work(batch_id, run, locked))
         _push(batch_id, run, dispatch=dispatch or run_inline, redispatch=False)
     return done
@@ -141,12 +141,15 @@ def _plan(batch: IssueBatch, run: JobRun, business_date: datetime.date, chunk_si
 
 
 @contextmanager
-def _failure_recorded(batch_id: int, run: JobRun) -> Iterator[None]:
+def _failure_recorded(batch_id: int) -> Iterator[None]:
+    """A failure marks the batch (and its run) failed, with the error, and is raised on: the
+    task's retry, or running the batch again, resumes it."""
     try:
         yield
     except Exception as error:
         text = str(error.message) if isinstance(error, RuleViolation) else repr(error)
-        job_run_fail(run, error=text)
+        for run in JobRun.objects.filter(job=JOB, subject=str(batch_id)):
+            job_run_fail(run, error=text)
         IssueBatch.objects.filter(pk=batch_id).exclude(status=BatchStatus.FINISHED).update(
             status=BatchStatus.FAILED, error=text[:2000]
         )

@@ -23,6 +23,7 @@ from coupons.services import issuing_chunk
 from coupons.services.issuing_job import batch_chunk_run, batch_job_run
 from jobs.models import JobChunk, JobStatus
 from members.audit import LogEntry
+from members.errors import RuleViolation
 from members.models import OperatingModel, Source
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
 from tests.coupons.issuing_helpers import REFERRED, holders, issue, segment_batch
@@ -402,3 +403,16 @@ def test_the_issuing_tasks_retry_transient_database_errors():
     for task in (tasks.issue_batch, tasks.issue_chunk):
         assert set(task.autoretry_for) >= {OperationalError, InterfaceError}
         assert task.max_retries >= 1
+
+
+def test_a_segment_rule_that_no_longer_holds_fails_the_batch_with_its_reason(store_a):
+    # given: a segment whose rule names a condition that no longer exists
+    MemberFactory(home_store=store_a)
+    batch = segment_batch(CouponTemplateFactory(), rule={"op": "and", "items": [{"type": "gone"}]})
+    # when
+    with pytest.raises(RuleViolation):
+        issue(batch)
+    # then
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.FAILED and "第 1 项" in batch.error
+    assert not Coupon.objects.exists()
