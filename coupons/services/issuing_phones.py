@@ -2,7 +2,8 @@
 the person issuing may see, every bad line reported with its reason.
 
 One number per line, or several separated by commas, semicolons or spaces. A line that is one
-number written with spaces ("138 1234 5678", "+86 138-1234-5678") stays one number. Rejected
+number written with spaces ("138 1234 5678", "+86 138-1234-5678") stays one number, and a line of
+text stays one (rejected) entry. Rejected
 numbers are stored masked: a store never learns from the list whether a number is another store's
 member (the same reason, "不是本店会员", either way).
 """
@@ -21,6 +22,7 @@ from .issuing_targets import phone_in_q
 
 MAX_PHONES = 50_000
 _SEPARATORS = re.compile(r"[,，;；、]")
+_NUMBER = re.compile(r"^\+?\d[\d\-]*$")
 SHOWN_CHARS = 30  # of a value that is not a phone, in the report
 
 
@@ -30,15 +32,24 @@ class PhoneList:
     rejected: list[dict] = field(default_factory=list)
 
 
+def _is_phone(text: str) -> bool:
+    try:
+        normalize_phone(text)
+    except PhoneError:
+        return False
+    return True
+
+
 def _pieces(line: str) -> Iterator[str]:
+    """The entries of one line: split on separators, and on spaces between numbers unless the
+    spaces are inside one number; anything else (text) stays one entry."""
     for piece in _SEPARATORS.split(line):
         piece = piece.strip()
+        tokens = piece.split()
         if not piece:
             continue
-        try:
-            normalize_phone(piece)
-        except PhoneError:
-            yield from piece.split()
+        if len(tokens) > 1 and not _is_phone(piece) and all(map(_NUMBER.match, tokens)):
+            yield from tokens
         else:
             yield piece
 
