@@ -209,6 +209,12 @@ class CouponTemplate(TimeStampedModel):
     )
     # Kept under the template's row lock by every issuing path: quota and budget read it.
     issued_count = models.PositiveIntegerField(_("已发放"), default=0, editable=False)
+    # Store staff may hand this template out one coupon at a time, within the store's allowance.
+    guide_may_issue = models.BooleanField(
+        _("导购可单发"),
+        default=False,
+        help_text=_("勾选后，店长和导购可在门店后台给单个会员发放此券（计入门店每月发券额度）。"),
+    )
     reusable_after_refund = models.BooleanField(
         _("退款后券可再用"),
         default=True,
@@ -339,9 +345,12 @@ class IssueBatch(TimeStampedModel):
     )
     # Pasted phones (normalised, one per line) for a phone-list batch.
     phones = models.TextField(_("手机号名单"), blank=True, default="")
-    # Welcome and birthday batches are keyed (e.g. "welcome:<member id>", "birthday:2026-11"),
-    # so a re-run finds the batch instead of making a second one.
+    # Welcome and birthday batches are keyed ("welcome:<template>:2026-11-02",
+    # "birthday:<template>:2026-11"), so a re-run finds the batch instead of making a second one.
     key = models.CharField(_("批次键"), max_length=64, null=True, blank=True, unique=True)
+    # The day a keyed batch is about: the joining date of a welcome-pack batch, the first day of
+    # the birthday month of a birthday batch.
+    target_on = models.DateField(_("目标日期"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=BatchStatus, default=BatchStatus.QUEUED
     )

@@ -16,6 +16,7 @@ from members.models import Member, MemberTag, Order, OrderLine, Refund, Segment,
 from members.rfm import rfm_regroup
 from members.segments.materialise import segment_materialise
 
+from .coupons import demo_coupons
 from .organisation import DEMO_PASSWORD, organisation_create
 from .population import Population
 from .sinks import sink_for_connection
@@ -57,6 +58,7 @@ def seed_demo(
         _demo_manager_may_export()
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
     _demo_regroup(today or timezone.localdate(), report)
+    demo_coupons(today or timezone.localdate(), report)
     report(demo_logins())
     return True
 

@@ -7,6 +7,14 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max
 
+from coupons.models import (
+    Coupon,
+    CouponKind,
+    CouponSettings,
+    CouponTemplate,
+    IssueBatch,
+    WelcomePackItem,
+)
 from members.demo import seed_demo
 from members.demo.calendar import SalesCalendar, festival_boost
 from members.models import (
@@ -66,7 +74,19 @@ def _fingerprint():
 
 
 def _delete_demo():
-    for model in (MemberTag, Refund, OrderLine, Order, Member, User, Store, StoreGroup, Region):
+    coupons = (Coupon, IssueBatch, WelcomePackItem, CouponSettings, CouponTemplate)
+    for model in (
+        *coupons,
+        MemberTag,
+        Refund,
+        OrderLine,
+        Order,
+        Member,
+        User,
+        Store,
+        StoreGroup,
+        Region,
+    ):
         model.objects.all().delete()
 
 
@@ -217,3 +237,24 @@ def test_the_copy_load_on_postgres_restores_indexes_and_constraints(db):
     assert schema() == before
     assert Order.objects.count() > 5 * SMALL
     assert not Order.objects.filter(credited_store__isnull=True).exists()
+
+
+def test_the_demo_has_coupons_of_every_kind_a_welcome_pack_and_birthday_coupons(demo):
+    # then: four kinds, easiest first, two a guide may hand out
+    kinds = CouponTemplate.objects.filter(welcome_pack_item__isnull=True).exclude(
+        pk=CouponSettings.current().birthday_template_id
+    )
+    assert [t.kind for t in kinds.easy_first()] == [
+        CouponKind.NO_THRESHOLD_LARGE,
+        CouponKind.NO_THRESHOLD_SMALL,
+        CouponKind.THRESHOLD_LARGE,
+        CouponKind.THRESHOLD_SMALL,
+    ]
+    assert kinds.filter(guide_may_issue=True).count() == 2
+    assert WelcomePackItem.objects.count() == 3
+    assert CouponSettings.current().birthday_template.face_value == Decimal("50.00")
+    # and coupons issued by a segment batch, the welcome pack and the birthday run
+    sources = set(IssueBatch.objects.filter(issued_count__gt=0).values_list("source", flat=True))
+    assert sources == {"segment", "welcome", "birthday"}
+    assert all(b.status == "finished" for b in IssueBatch.objects.all())
+    assert Coupon.objects.count() == sum(IssueBatch.objects.values_list("issued_count", flat=True))
