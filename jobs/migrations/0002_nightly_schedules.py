@@ -10,14 +10,12 @@ Declared once, here (INVARIANTS: exactly one beat scheduler; schedules are data)
   waits and retries while that night's regroup has not finished).
 - 04:30 Asia/Shanghai, "POS幂等记录清理" -> pos.purge_idempotent_requests: deletes stored POS
   answers older than POS_IDEMPOTENCY_RETENTION_DAYS, at the quietest hour for the tills.
-
-Idempotent: each task is updated or created by its name, so re-applying keeps one row each.
 """
 
 from django.db import migrations
-from django.utils import timezone
 
-TIME_ZONE = "Asia/Shanghai"
+from jobs.schedules import schedules_remove, schedules_write
+
 NIGHTLY = [
     {"name": "会员RFM重新分群", "task": "members.regroup_nightly", "hour": "2", "minute": "0"},
     {
@@ -36,34 +34,11 @@ NIGHTLY = [
 
 
 def schedules_create(apps, schema_editor):
-    crontabs = apps.get_model("django_celery_beat", "CrontabSchedule")
-    tasks = apps.get_model("django_celery_beat", "PeriodicTask")
-    for entry in NIGHTLY:
-        crontab, _ = crontabs.objects.get_or_create(
-            minute=entry["minute"],
-            hour=entry["hour"],
-            day_of_week="*",
-            day_of_month="*",
-            month_of_year="*",
-            timezone=TIME_ZONE,
-        )
-        tasks.objects.update_or_create(
-            name=entry["name"],
-            defaults={"task": entry["task"], "crontab": crontab, "interval": None},
-        )
-    _beat_notify(apps)
-
-
-def _beat_notify(apps):
-    """Tell a running beat the schedule changed (what the admin's save signal does)."""
-    changes = apps.get_model("django_celery_beat", "PeriodicTasks")
-    changes.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+    schedules_write(apps, NIGHTLY)
 
 
 def schedules_delete(apps, schema_editor):
-    tasks = apps.get_model("django_celery_beat", "PeriodicTask")
-    tasks.objects.filter(name__in=[entry["name"] for entry in NIGHTLY]).delete()
-    _beat_notify(apps)
+    schedules_remove(apps, NIGHTLY)
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""The nightly schedules are data (jobs/0002), and each names a task a worker actually has."""
+"""The nightly schedules are data (jobs/0002, 0003), and each names a task a worker actually has."""
 
 import pytest
 from django_celery_beat.models import PeriodicTask
@@ -15,5 +15,10 @@ def test_every_scheduled_job_names_a_registered_task():
         "members.regroup_nightly",
         "members.segments_materialise_nightly",
         "pos.purge_idempotent_requests",
+        "coupons.expire_nightly",
+        "coupons.welcome_pack_hourly",
+        "coupons.birthday_coupons_daily",
+        "coupons.remind_nightly",
+        "messaging.outbox_send",
     } <= scheduled
     assert scheduled <= set(app.tasks)
