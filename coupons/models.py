@@ -313,10 +313,15 @@ class BatchStatus(models.TextChoices):
 
 class IssueBatchQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """HQ batches (no store) are HQ's; a store's batches are its own. Guides see none."""
+        """A store's batches are its own; an HQ batch (no store) is also seen by the stores whose
+        members it reached, which see only their own share of it. Guides see none."""
         if user is not None and getattr(user, "is_guide", False):
             return self.none()
-        return self.filter(scope_q(user, store="store"))
+        own = scope_q(user, store="store")
+        if not own:  # HQ
+            return self.filter(own)
+        reached = Coupon.objects.visible_to(user).values("batch_id")
+        return self.filter(own | Q(store__isnull=True, pk__in=reached))
 
 
 class IssueBatch(TimeStampedModel):

@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from coupons.selectors_portal import member_coupons
+from coupons.selectors_portal import member_coupon_section
 
 from . import services
 from .errors import RuleViolation
@@ -171,7 +171,7 @@ def _detail_context(request, member: Member, **extra) -> dict:
         "orders_capped": len(shown_orders) > ORDERS_SHOWN,
         "orders_limit": ORDERS_SHOWN,
         "may_rebind": user.is_store_manager,
-        "member_coupons": member_coupons(user, member),
+        **member_coupon_section(user, member),
     }
     if context["may_rebind"] and "rebind_form" not in extra:
         context["rebind_form"] = RebindForm(user=user, initial={"guide": member.guide_id})

@@ -74,16 +74,24 @@ def allowance_left(*, store: Store, on: datetime.date) -> int:
     return max(allowance_monthly(store) - allowance_used(store=store, on=on), 0)
 
 
-def templates_guide_may_issue(*, store: Store) -> QuerySet[CouponTemplate]:
-    """The templates the store's staff may hand out (the portal's choice), easiest first."""
+def templates_issuable_at(*, store: Store, guide_may_issue: bool = False) -> QuerySet:
+    """The active templates that may be issued today to the store's members, easiest first;
+    with `guide_may_issue`, only those HQ lets guides hand out one by one."""
     today = timezone.localdate()
-    candidates = CouponTemplate.objects.active().filter(guide_may_issue=True)
+    candidates = CouponTemplate.objects.active()
+    if guide_may_issue:
+        candidates = candidates.filter(guide_may_issue=True)
     ids = [
         template.pk
         for template in candidates
         if template_issuable(template, on=today) and template_covers_store(template, store)
     ]
     return CouponTemplate.objects.filter(pk__in=ids).easy_first()
+
+
+def templates_guide_may_issue(*, store: Store) -> QuerySet[CouponTemplate]:
+    """The templates the store's staff may hand out (the portal's choice), easiest first."""
+    return templates_issuable_at(store=store, guide_may_issue=True)
 
 
 def _check_actor(actor: User) -> None:

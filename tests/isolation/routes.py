@@ -54,6 +54,11 @@ ROUTES = {
     # Coupons: the store's page (managers; guides 403), the week's expiring coupons (all staff)
     "coupons/": Route("store"),
     "coupons/expiring/": Route("store"),
+    "coupons/batches/new/": Route("store"),
+    "coupons/batches/<int:pk>/": Route("store", {"pk": "batch"}),
+    "coupons/batches/<int:pk>/progress/": Route("store", {"pk": "batch"}),
+    "coupons/<int:pk>/": Route("store", {"pk": "coupon"}),
+    "coupons/members/<int:pk>/issue/": Route("store", {"pk": "member"}, "post"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),

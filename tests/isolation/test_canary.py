@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from coupons.models import UsableIn
 from members.models import OwnershipChange, RfmGroup, Segment, Tag, TagFamily
 from members.phones import mask_phone
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
@@ -55,6 +56,8 @@ class Side:
     group_count: int
     segment: object
     coupon_canaries: list = field(default_factory=list)
+    # The store's first batch and its expiring coupon: the ids the batch and coupon URLs take.
+    coupon_ids: dict = field(default_factory=dict)
 
     @property
     def canaries(self) -> list[str]:
@@ -95,25 +98,34 @@ def _side(letter: str, phone: str) -> Side:
     # manager, so the walk covers the segment pages and the segment export's body.
     segment = Segment.objects.create(store=store, name=f"CANARYSEGMENT{letter}")
     manager.user_permissions.add(Permission.objects.get(codename="export_member"))
-    coupons = _coupon_history(member, letter)
-    return Side(manager, guide, member, order, tag, GROUP_COUNT[letter], segment, coupons)
+    coupon_ids, coupons = _coupon_history(member, letter)
+    return Side(
+        manager, guide, member, order, tag, GROUP_COUNT[letter], segment, coupons, coupon_ids
+    )
 
 
-def _coupon_history(member, letter: str) -> list[str]:
+def _coupon_history(member, letter: str) -> tuple[dict, list[str]]:
     """A store template and batch, a coupon about to expire, and one used on an order: the
     unique strings and sums the coupon pages (lists, batches, ROI figures) must keep apart."""
     store = member.home_store
     template = CouponTemplateFactory(
-        name=f"CANARYTEMPLATE{letter}", face_value=COUPON_FACE[letter], min_spend=Decimal(0)
+        name=f"CANARYTEMPLATE{letter}",
+        face_value=COUPON_FACE[letter],
+        min_spend=Decimal(0),
+        usable_in=UsableIn.STORES,
     )
+    template.stores.add(store)
     batches = [IssueBatchFactory(template=template, store=store) for _ in range(2)]
     soon = timezone.localdate() + timedelta(days=1)
-    CouponFactory(batch=batches[0], member=member, code=f"CANARYCPN{letter}", valid_until=soon)
+    soon_coupon = CouponFactory(
+        batch=batches[0], member=member, code=f"CANARYCPN{letter}", valid_until=soon
+    )
     used = CouponFactory(batch=batches[1], member=member, code=f"CANARYUSED{letter}")
     RedemptionFactory(
         coupon=used, order_no=f"CANARYREDEEM{letter}", order_amount=COUPON_ORDER[letter]
     )
-    return [
+    ids = {"batch": batches[0].pk, "coupon": soon_coupon.pk}
+    return ids, [
         template.name,
         f"CANARYCPN{letter}",
         f"CANARYUSED{letter}",
@@ -145,7 +157,7 @@ def sides(db):
 
 
 def _paths(side: Side) -> list[tuple[str, str]]:
-    objects = {"member": side.member.pk, "segment": side.segment.pk}
+    objects = {"member": side.member.pk, "segment": side.segment.pk, **side.coupon_ids}
     fixed = {"object_id": side.member.pk, "order_no": side.order.order_no, "tag_id": side.tag.pk}
     result = []
     for route in all_routes():
