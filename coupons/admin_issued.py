@@ -4,7 +4,11 @@ lines) and coupons (read-only; the one write is 作废, through the status door,
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +16,14 @@ from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 
 from members.admin_base import ReadOnlyAdmin
+from members.errors import RuleViolation
 from members.phones import mask_phone
 
+from .forms_issuing import BatchForm
 from .models import BatchStatus, Coupon, CouponStatus, IssueBatch
+from .selectors_life import coupon_life
+from .services.issuing import batch_create
+from .services.issuing_rules import SKIP_REASONS
 from .services.status import IllegalTransition, coupon_status_change
 from .templatetags.coupon_format import format_yuan
 
@@ -29,17 +38,6 @@ COUPON_COLOURS = {
     CouponStatus.REDEEMED: "success",
     CouponStatus.EXPIRED: "warning",
     CouponStatus.VOIDED: "danger",
-}
-# Why a member of a batch got no coupon (IssueBatch.skipped), as HQ reads it.
-SKIP_REASONS = {
-    "quota": _("超出发放总量"),
-    "budget": _("超出预算"),
-    "per_member_limit": _("已达每人限领"),
-    "opted_out": _("已退订营销消息"),
-    "not_found": _("不是会员"),
-    "other_store": _("不是本店会员"),
-    "template_closed": _("模板已停用"),
-    "duplicate": _("名单内重复"),
 }
 
 
@@ -110,7 +108,48 @@ class IssueBatchAdmin(ReadOnlyAdmin):
         extra = {**(extra_context or {}), "batch": batch}
         if batch is not None:
             extra["skip_rows"] = skip_rows(batch)
+            extra["poll_url"] = reverse("admin:coupons_issuebatch_progress", args=[batch.pk])
         return super().change_view(request, object_id, form_url, extra)
+
+    # Issuing: HQ makes a batch here (to any segment, or a pasted phone list); the batch page
+    # then follows its progress. The batch itself stays read-only.
+    def has_add_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_urls(self):
+        progress = self.admin_site.admin_view(self.progress_view)
+        return [
+            path("<int:pk>/progress/", progress, name="coupons_issuebatch_progress"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = BatchForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            try:
+                batch = batch_create(actor=request.user, **form.batch_arguments())
+            except RuleViolation as refusal:
+                form.add_error(None, refusal.message)
+            else:
+                self.message_user(request, gettext("发券批次已提交，正在后台发放。"))
+                return redirect("admin:coupons_issuebatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("新建发券批次"),
+            "form": form,
+        }
+        status = 400 if form.is_bound else 200
+        return TemplateResponse(
+            request, "admin/coupons/issuebatch_add.html", context, status=status
+        )
+
+    def progress_view(self, request, pk):
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
+        context = {"batch": batch, "poll_url": request.path}
+        return TemplateResponse(request, "coupons/_batch_progress.html", context)
 
 
 class ExpiringFilter(admin.SimpleListFilter):
@@ -161,6 +200,12 @@ class CouponAdmin(ReadOnlyAdmin):
         ("issued_at", "status_changed_at", "reminded_on"),
     ]
     readonly_fields = ["member_phone", "kind", "status_label"]
+    change_form_after_template = "admin/coupons/coupon_life.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        coupon = self.get_object(request, object_id)
+        extra = {**(extra_context or {}), "life": coupon_life(coupon) if coupon else []}
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_search_results(self, request, queryset, search_term):
         """A phone tail or a whole code: never a free-text search over full phones."""

@@ -37,14 +37,7 @@ def batch_new(request):
     form = BatchForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = batch_create(
-                template=form.cleaned_data["template"],
-                source=form.cleaned_data["source"],
-                segment=form.cleaned_data.get("segment"),
-                phones_text=form.cleaned_data.get("phones") or "",
-                key=form.cleaned_data.get("key") or None,
-                actor=request.user,
-            )
+            batch = batch_create(actor=request.user, **form.batch_arguments())
         except RuleViolation as refusal:
             form.add_error(None, refusal.message)
         else:
