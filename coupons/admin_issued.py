@@ -75,7 +75,7 @@ class IssueBatchAdmin(ReadOnlyAdmin):
         ("template", "kind"),
         ("source", "owner"),
         "segment",
-        ("status_label", "progress"),
+        "status_label",
         "error",
         "created_by",
         ("created_at", "started_at", "finished_at"),

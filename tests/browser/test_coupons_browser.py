@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from coupons.models import BatchStatus, CouponTemplate
+from coupons.models import BatchStatus, Coupon, CouponTemplate, IssueBatch
+from members.models import Segment
 from tests.browser.conftest import portal_login
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
 from tests.coupons.factories_roi import RedemptionFactory
@@ -125,3 +126,67 @@ def test_store_manager_sees_the_batch_and_this_months_figures_on_a_phone(
     page.screenshot(path=shots_dir / "portal-coupons-phone.png", full_page=True)
     assert traffic.static_failures() == []
     assert any("/static/css/coupons.css" in url for url in traffic.urls)
+
+
+def test_hq_issues_to_a_segment_watches_progress_and_the_store_sees_its_share(
+    live_server, desk_page, phone_page, traffic, shots_dir
+):
+    """HQ issues a template to a segment from the admin and watches the batch page follow it;
+    the store manager then sees the HQ batch's result for their store and the store's ROI."""
+    store = StoreFactory(code="A001", name="甲店")
+    members = MemberFactory.create_batch(3, home_store=store)
+    MemberFactory.create_batch(2, home_store=StoreFactory(code="B001", name="乙店"))
+    CouponTemplateFactory(name="满200减30")
+    Segment.objects.create(name="全部会员（测试）", rule={"op": "and", "items": []})
+    manager = StoreManagerFactory(store=store, first_name="王店长")
+    page = desk_page
+    admin_login(page, live_server.url, HqAdminFactory(username="hq"))
+
+    page.goto(f"{live_server.url}/admin/coupons/issuebatch/add/")
+    page.locator("select[name=template]").select_option(label="满200减30")
+    page.locator("input[name=source][value=segment]").check()
+    page.locator("select[name=segment]").select_option(label="全部会员（测试）")
+    page.get_by_role("button", name="开始发券").click()
+    page.wait_for_load_state("networkidle")
+
+    batch = IssueBatch.objects.get()
+    progress = page.locator(f"#batch-progress-{batch.pk}")
+    assert "5 / 5 · 已完成" in progress.inner_text()
+    page.screenshot(path=shots_dir / "admin-coupon-batch.png", full_page=True)
+
+    # A batch still running: the page polls its progress and shows the end without a reload.
+    running = IssueBatch.objects.create(
+        template=batch.template,
+        source="segment",
+        segment=batch.segment,
+        status="running",
+        target_count=5,
+        issued_count=2,
+    )
+    page.goto(f"{live_server.url}/admin/coupons/issuebatch/{running.pk}/change/")
+    assert "2 / 5 · 发放中" in page.locator(f"#batch-progress-{running.pk}").inner_text()
+    IssueBatch.objects.filter(pk=running.pk).update(status="finished", issued_count=5)
+    page.wait_for_function(
+        f"document.querySelector('#batch-progress-{running.pk}').innerText.includes('已完成')",
+        timeout=10_000,
+    )
+
+    used = Coupon.objects.get(batch=batch, member=members[0])
+    RedemptionFactory(
+        coupon=used, store=store, discount=Decimal("30.00"), order_amount=Decimal("268.00")
+    )
+    phone = phone_page
+    portal_login(phone, live_server.url, manager)
+    phone.get_by_role("link", name="优惠券").click()
+    phone.wait_for_load_state("networkidle")
+    roi = phone.locator("#coupon-roi")
+    assert roi.locator("[data-figure=revenue]").inner_text() == "¥268.00"
+    assert roi.locator("[data-figure=revenue_per_yuan]").first.inner_text() == "8.93"
+    phone.locator(f"[data-batch='{batch.pk}'] a").first.click()
+    phone.wait_for_load_state("networkidle")
+    figures = phone.locator("#batch-figures")
+    assert figures.locator("[data-figure=issued_count]").inner_text() == "3"
+    assert figures.locator("[data-figure=redeemed_count]").inner_text() == "1"
+    assert "5 / 5" not in phone.content()
+    phone.screenshot(path=shots_dir / "portal-coupon-batch-share.png", full_page=True)
+    assert traffic.outside_localhost() == []
