@@ -75,12 +75,12 @@ class IssueBatchAdmin(ReadOnlyAdmin):
         ("template", "kind"),
         ("source", "owner"),
         "segment",
-        "status_label",
+        "status",
         "error",
         "created_by",
         ("created_at", "started_at", "finished_at"),
     ]
-    readonly_fields = ["kind", "owner", "status_label", "progress"]
+    readonly_fields = ["kind", "owner", "progress"]
     change_form_after_template = "admin/coupons/issuebatch_detail.html"
     list_before_template = "admin/coupons/roi_link.html"
 
@@ -193,13 +193,13 @@ class CouponAdmin(ReadOnlyAdmin):
     list_before_template = "admin/coupons/roi_link.html"
     actions = ["void"]
     fields = [
-        ("code", "status_label"),
+        ("code", "status"),
         ("template", "kind", "face_value", "min_spend"),
         ("member_phone", "store", "batch"),
         ("valid_from", "valid_until"),
         ("issued_at", "status_changed_at", "reminded_on"),
     ]
-    readonly_fields = ["member_phone", "kind", "status_label"]
+    readonly_fields = ["member_phone", "kind"]
     change_form_after_template = "admin/coupons/coupon_life.html"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
