@@ -6,6 +6,7 @@ Issued through the real job, in-process: one HQ batch to the starter segment "�
 welcome pack for the members who joined in the last week, and this month's birthday coupons.
 """
 
+import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,20 +16,25 @@ from django.utils.translation import gettext as _
 
 from coupons.models import (
     BatchSource,
+    Coupon,
     CouponSettings,
     CouponTemplate,
     IssueBatch,
     TemplateStatus,
     WelcomePackItem,
 )
+from coupons.services.basket import Basket
 from coupons.services.issuing_job import batch_issue
 from coupons.services.issuing_occasions import birthday_coupons_issue, welcome_pack_issue
+from coupons.services.redemption import coupon_redeem
 from coupons.services.templates import template_kind_assign
 from members.models import Segment, User
 
 # "Ordinary win-back: automated messages, coupons by SMS" (the eight groups' treatments).
 DEMO_SEGMENT = "一般挽留客户"
 WELCOME_DAYS = 7
+REDEEMED_SHARE = 1 / 6
+DEMO_SEED = 20261123
 
 # name, face value, minimum spend, ease rank, guide may issue
 KINDS = [
@@ -93,3 +99,26 @@ def demo_coupons(today: date, report: Callable[[str], None]) -> None:
     birthday_coupons_issue(month=today)
     issued = IssueBatch.objects.aggregate(n=Sum("issued_count"))["n"] or 0
     report(_("优惠券已发放：%(count)s 张（分组批次、开卡礼、生日券）。") % {"count": f"{issued:,}"})
+    redeemed = demo_redemptions(rng=random.Random(DEMO_SEED))
+    report(_("优惠券已核销：%(count)s 张（门店收银台）。") % {"count": f"{redeemed:,}"})
+
+
+def demo_redemptions(*, rng: random.Random) -> int:
+    """About one coupon in six used at its member's store through the POS service, on a basket
+    a little above its threshold, so the ROI pages have figures. The till's orders themselves
+    are not in the demo (their redemptions wait unlinked, as a till that has not uploaded yet)."""
+    coupons = Coupon.objects.unused().select_related("member", "store").order_by("pk")
+    redeemed = 0
+    for coupon in coupons.iterator():
+        if rng.random() > REDEEMED_SHARE:
+            continue
+        amount = max(coupon.min_spend, coupon.face_value) + Decimal(rng.randrange(40, 400))
+        coupon_redeem(
+            store=coupon.store,
+            code=coupon.code,
+            phone=coupon.member.phone,
+            order_no=f"DEMO-CPN-{coupon.pk}",
+            basket=Basket(amount=amount),
+        )
+        redeemed += 1
+    return redeemed
