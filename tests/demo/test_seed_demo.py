@@ -13,6 +13,7 @@ from coupons.models import (
     CouponSettings,
     CouponTemplate,
     IssueBatch,
+    Redemption,
     WelcomePackItem,
 )
 from members.demo import seed_demo
@@ -74,7 +75,7 @@ def _fingerprint():
 
 
 def _delete_demo():
-    coupons = (Coupon, IssueBatch, WelcomePackItem, CouponSettings, CouponTemplate)
+    coupons = (Redemption, Coupon, IssueBatch, WelcomePackItem, CouponSettings, CouponTemplate)
     for model in (
         *coupons,
         MemberTag,
