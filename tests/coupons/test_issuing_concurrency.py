@@ -2,39 +2,20 @@
 one batch's coordinator delivered twice at once. Twelve threads behind a barrier, each with its
 own connection."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from coupons.models import BatchStatus, Coupon
 from tests.coupons.factories import CouponTemplateFactory
 from tests.coupons.issuing_helpers import issue, segment_batch
 from tests.members.factories import MemberFactory
+from tests.threads import run_together as run_threads
 
 THREADS = 12
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_together(work, count=THREADS):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def thread(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+    return run_threads(work, count)
 
 
 def test_batches_of_one_template_never_overrun_its_quota_together(store_a):

@@ -4,11 +4,9 @@ Each test starts 12 threads behind a barrier; each thread has its own database c
 closes it at the end.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 from rest_framework.response import Response
 
@@ -19,31 +17,14 @@ from pos.idempotency import IdempotentRequestInFlight, respond_once
 from pos.models import IdempotentRequest
 from pos.services import pos_order_create
 from tests.pos.conftest import Till
+from tests.threads import run_together as run_threads
 
 THREADS = 12
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_together(work, count=THREADS):
-    """Run work(i) in `count` threads released at once; return each result or raised exception."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def thread(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+    return run_threads(work, count)
 
 
 def sale(store, order_no="POS-RACE"):
