@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from members.models import Product, Store
+from members.models import Product
 from members.services import LineInput
 
-from ..models import ZERO, CouponTemplate, UsableIn
+from ..models import ZERO, CouponTemplate
 
 
 @dataclass(frozen=True)
@@ -34,27 +34,6 @@ class Coverage:
     @property
     def covers_anything(self) -> bool:
         return self.eligible_amount > ZERO
-
-
-def template_covers_store(template: CouponTemplate, store: Store) -> bool:
-    """Whether the till's store is among the template's stores (by region, group, model, list).
-
-    A member may shop at any store the template covers, not only at their home store.
-    """
-    match template.usable_in:
-        case UsableIn.ALL:
-            return True
-        case UsableIn.REGIONS:
-            return template.regions.filter(pk=store.region_id).exists()
-        case UsableIn.STORE_GROUPS:
-            return store.store_group_id is not None and (
-                template.store_groups.filter(pk=store.store_group_id).exists()
-            )
-        case UsableIn.OPERATING_MODELS:
-            return store.operating_model in (template.operating_models or [])
-        case UsableIn.STORES:
-            return template.stores.filter(pk=store.pk).exists()
-    return False
 
 
 def _restriction_q(template: CouponTemplate) -> Q | None:

@@ -8,14 +8,14 @@ lock, so the figures here are only meaningful on a template read with `select_fo
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from members.errors import RuleViolation
-from members.models import Store
 
-from ..models import CouponTemplate, TemplateStatus, UsableIn, ValidityKind
+from ..models import CouponTemplate, TemplateStatus, ValidityKind
+from .templates import stores_covering
 
 # Why a targeted member got no coupon, as stored in `IssueBatch.skipped`.
 SKIP_REASONS = {
@@ -47,29 +47,10 @@ def template_check_issuable(template: CouponTemplate, *, on: datetime.date) -> N
         )
 
 
-def stores_covering(template: CouponTemplate) -> QuerySet[Store] | None:
-    """The stores where the template's coupons are usable; None means every store."""
-    match template.usable_in:
-        case UsableIn.REGIONS:
-            return Store.objects.filter(region__in=template.regions.values("pk"))
-        case UsableIn.STORE_GROUPS:
-            return Store.objects.filter(store_group__in=template.store_groups.values("pk"))
-        case UsableIn.OPERATING_MODELS:
-            return Store.objects.filter(operating_model__in=list(template.operating_models))
-        case UsableIn.STORES:
-            return Store.objects.filter(pk__in=template.stores.values("pk"))
-    return None
-
-
 def member_covered_q(template: CouponTemplate) -> Q | None:
     """A filter on Member: the home store is one the template covers (None: every member)."""
     stores = stores_covering(template)
     return None if stores is None else Q(home_store__in=stores.values("pk"))
-
-
-def template_covers_store(template: CouponTemplate, store: Store) -> bool:
-    stores = stores_covering(template)
-    return stores is None or stores.filter(pk=store.pk).exists()
 
 
 def issuing_room(template: CouponTemplate) -> tuple[int | None, str]:

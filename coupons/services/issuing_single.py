@@ -35,10 +35,10 @@ from ..models import (
 from .issuing_rules import (
     issuing_room,
     template_check_issuable,
-    template_covers_store,
     template_issuable,
     validity_for,
 )
+from .templates import template_covers_store
 
 
 def coupon_code_new() -> str:

@@ -32,8 +32,9 @@ from members.models import Order, Store, User
 from members.phones import PhoneError, normalize_phone
 
 from ..models import ZERO, Coupon, CouponStatus, Redemption
-from .basket import Basket, basket_coverage, template_covers_store
+from .basket import Basket, basket_coverage
 from .status import transition_check
+from .templates import template_covers_store
 
 CENT = Decimal("0.01")
 

@@ -1,8 +1,12 @@
-"""Template writes: the kind follows the minimum spend and HQ's large/small cut-off."""
+"""Template rules: the kind follows the minimum spend and HQ's large/small cut-off; where a
+template's coupons are usable (issuing covers members of those stores, a till must be one)."""
 
 from django.db import transaction
+from django.db.models import QuerySet
 
-from ..models import CouponSettings, CouponTemplate, coupon_kind
+from members.models import Store
+
+from ..models import CouponSettings, CouponTemplate, UsableIn, coupon_kind
 
 
 def template_kind_assign(template: CouponTemplate, *, settings_row: CouponSettings | None = None):
@@ -26,3 +30,24 @@ def template_kinds_refresh(*, settings_row: CouponSettings) -> int:
             moved.append(template)
     CouponTemplate.objects.bulk_update(moved, ["kind"])
     return len(moved)
+
+
+def stores_covering(template: CouponTemplate) -> QuerySet[Store] | None:
+    """The stores where the template's coupons are usable; None means every store."""
+    match template.usable_in:
+        case UsableIn.REGIONS:
+            return Store.objects.filter(region__in=template.regions.values("pk"))
+        case UsableIn.STORE_GROUPS:
+            return Store.objects.filter(store_group__in=template.store_groups.values("pk"))
+        case UsableIn.OPERATING_MODELS:
+            return Store.objects.filter(operating_model__in=list(template.operating_models))
+        case UsableIn.STORES:
+            return Store.objects.filter(pk__in=template.stores.values("pk"))
+    return None
+
+
+def template_covers_store(template: CouponTemplate, store: Store) -> bool:
+    """Whether `store` is among the template's stores; a member may use a coupon at any of them,
+    not only at their home store."""
+    stores = stores_covering(template)
+    return stores is None or stores.filter(pk=store.pk).exists()
