@@ -6,12 +6,12 @@
 - `build`: rewriting a chunk of members' rows; `runs`: the chunked nightly job.
 """
 
-from .lookup import buyers, buyers_direct, paid_between_q
+from .lookup import bought_q, buyers_direct, paid_between_q
 from .runs import DEFAULT_CHUNK_SIZE, purchase_chunk_run, purchase_summary_refresh, run_inline
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
-    "buyers",
+    "bought_q",
     "buyers_direct",
     "paid_between_q",
     "purchase_chunk_run",

@@ -48,11 +48,16 @@ def buyers_direct(*, products: Q, days: int, today: datetime.date) -> QuerySet:
     )
 
 
-def buyers(*, products: Q, days: int, today: datetime.date) -> QuerySet:
-    """Member ids with such a purchase: from the summary where it is sure, else directly."""
+def bought_q(*, products: Q, days: int, today: datetime.date) -> Q:
+    """Members (a filter on Member) with such a purchase: from the summary where it is sure,
+    from the order lines where it may not be.
+
+    Two uncorrelated INs, ORed: Postgres hashes each once. (One IN over their UNION made it
+    de-duplicate first and misjudge the result's size: 1.5x slower at 1M members.)
+    """
     summary = summary_for(today)
     if summary is None:
-        return buyers_direct(products=products, days=days, today=today)
+        return Q(pk__in=buyers_direct(products=products, days=days, today=today))
     rows = MemberPurchase.objects.order_by().filter(
         product__in=Product.objects.filter(products).values("pk"),
         last_bought_on__gte=today - datetime.timedelta(days=days),
@@ -64,7 +69,9 @@ def buyers(*, products: Q, days: int, today: datetime.date) -> QuerySet:
         rows=rows,
     )
     direct = buyers_direct(products=products, days=days, today=today)
-    return trusted.values("member_id").union(direct.filter(order__member_id__in=recheck))
+    return Q(pk__in=trusted.values("member_id")) | Q(
+        pk__in=direct.filter(order__member_id__in=recheck)
+    )
 
 
 def summary_for(today: datetime.date) -> PurchaseSummaryRun | None:

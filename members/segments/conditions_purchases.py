@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from ..purchases.lookup import buyers
+from ..purchases.lookup import bought_q
 from .fields import days_field
 from .registry import Condition, register
 
@@ -50,7 +50,5 @@ class BoughtCondition(Condition):
     form_class = BoughtForm
 
     def q(self, params, *, today):
-        # An uncorrelated IN: Postgres hashes it once, also when the rule ORs it with others
-        # (a correlated EXISTS under OR is re-run for every member).
         products = Q(**{params["scope"]: params["value"]})
-        return Q(pk__in=buyers(products=products, days=params["days"], today=today))
+        return bought_q(products=products, days=params["days"], today=today)
