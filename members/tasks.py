@@ -15,6 +15,7 @@ from jobs.dates import nightly_business_date
 
 from .errors import RuleViolation
 from .models import RfmRun, Segment, Tag
+from .purchases import purchase_chunk_run, purchase_summary_refresh
 from .rfm import rfm_chunk_run, rfm_regroup
 from .segments.materialise import segment_materialise, tag_rule_recompute
 
@@ -96,3 +97,34 @@ def rule_tag_recompute_task(tag_id: int, business_date: str):
         return None
     run = tag_rule_recompute(tag=tag, business_date=datetime.date.fromisoformat(business_date))
     return run.pk if run else None
+
+
+# --- Purchase summary (购买汇总) -----------------------------------------------------------------
+
+
+def enqueue_purchase_chunks(chunk_ids: list[int]) -> None:
+    for chunk_id in chunk_ids:
+        purchase_summary_chunk.delay_on_commit(chunk_id)
+
+
+@shared_task(name="members.purchase_summary_nightly")
+def purchase_summary_nightly() -> None:
+    """Nightly: the purchase summary as of yesterday, local time (bought-within-N-days rules)."""
+    _purchase_summary(nightly_business_date())
+
+
+@shared_task(name="members.purchase_summary_start")
+def purchase_summary_start(business_date_iso: str) -> None:
+    _purchase_summary(datetime.date.fromisoformat(business_date_iso))
+
+
+@shared_task(name="members.purchase_summary_chunk")
+def purchase_summary_chunk(chunk_id: int) -> None:
+    purchase_chunk_run(chunk_id=chunk_id, dispatch=enqueue_purchase_chunks)
+
+
+def _purchase_summary(business_date: datetime.date) -> None:
+    try:
+        purchase_summary_refresh(business_date=business_date, dispatch=enqueue_purchase_chunks)
+    except RuleViolation as refusal:
+        logger.warning("Purchase summary for %s refused: %s", business_date, refusal.message)

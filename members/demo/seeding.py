@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member, MemberTag, Order, OrderLine, Refund, Segment, Store, User
+from members.purchases import purchase_summary_refresh
 from members.rfm import rfm_regroup
 from members.segments.materialise import segment_materialise
 
@@ -71,13 +72,16 @@ def _demo_manager_may_export() -> None:
 
 
 def _demo_regroup(today: date, report: Callable[[str], None]) -> None:
-    """The demo pages show RFM groups and segment sizes: one regroup and one materialisation of
-    every segment as of the day before `today`, as the nightly jobs would."""
+    """The demo pages show RFM groups and segment sizes: one regroup, the purchase summary and
+    one materialisation of every segment as of the day before `today`, as the nightly jobs
+    would."""
     run = rfm_regroup(business_date=today - timedelta(days=1))
     report(
         _("RFM 分群完成：统计日期 %(date)s，会员 %(members)s 人。")
         % {"date": run.business_date, "members": f"{run.members:,}"}
     )
+    purchase_summary_refresh(business_date=run.business_date)
+    report(_("购买汇总已生成。"))
     for segment in Segment.objects.filter(active=True):
         segment_materialise(segment=segment, business_date=run.business_date)
     report(_("分组人数已计算。"))

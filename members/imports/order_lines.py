@@ -6,9 +6,10 @@ The order must already be imported and the SKU known; a re-import updates quanti
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import ImportKind, OrderLine, Product
+from members.models import ImportKind, Order, OrderLine, Product
 
 from .base import Importer, Plan
 from .cells import Cells, parse_amount, parse_quantity, text_parser
@@ -41,6 +42,14 @@ class OrderLineImporter(Importer):
             quantity=cells.get("quantity", parse_quantity, required=True),
             amount=cells.get("amount", parse_amount, required=True),
         )
+
+    def write(self, plan: Plan) -> None:
+        super().write(plan)
+        # A new line changes what its order bought: stamp the order, so the purchase summary's
+        # readers and its next refresh see it (members.purchases.changes).
+        if plan.create:
+            orders = {line.order_id for line in plan.create}
+            Order.objects.filter(pk__in=orders).update(updated_at=timezone.now())
 
     def key(self, row: OrderLineRow):
         parts = (row.store_code, row.order_no, row.sku)

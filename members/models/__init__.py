@@ -3,6 +3,7 @@
 from .core import *  # noqa: F403
 from .core import ZERO, TimeStampedModel  # noqa: F401
 from .exports import ExportLog, ExportLogQuerySet  # noqa: F401
+from .purchases import MemberPurchase, PurchaseStage, PurchaseSummaryRun  # noqa: F401
 from .rfm import (  # noqa: F401
     MemberRfm,
     RfmGroup,

@@ -563,6 +563,9 @@ class Order(TimeStampedModel):
             models.Index(fields=["credited_store", "paid_at"], name="order_credit_store_paid"),
             models.Index(fields=["credited_guide", "paid_at"], name="order_credit_guide_paid"),
             models.Index(fields=["paid_at"], name="order_paid"),
+            # Orders created or edited since the purchase summary's last refresh
+            # (members.purchases.changes): a day's range read by every "bought ..." preview.
+            models.Index(fields=["updated_at"], name="order_updated"),
         ]
 
     def __str__(self):
@@ -617,6 +620,8 @@ class Refund(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
         ]
+        # Refunds recorded since the purchase summary's last refresh (members.purchases.changes).
+        indexes = [models.Index(fields=["created_at"], name="refund_created")]
 
     def __str__(self):
         return self.refund_no

@@ -1,14 +1,10 @@
 """Conditions on what a member bought: order lines of counted orders within a window."""
 
-import datetime
-from zoneinfo import ZoneInfo
-
 from django import forms
-from django.conf import settings
-from django.db.models import F, Q, TextChoices
+from django.db.models import Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from ..models import OrderLine
+from ..purchases.lookup import bought_q
 from .fields import days_field
 from .registry import Condition, register
 
@@ -17,17 +13,6 @@ class ProductScope(TextChoices):
     SKU = "sku", _("商品 SKU")
     SERIES = "series", _("系列")
     CATEGORY = "category", _("品类/功效")
-
-
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
-def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
-    """Paid on a local date from `today - days` up to and including `today` (as R <= days)."""
-    start = local_midnight(today - datetime.timedelta(days=days))
-    end = local_midnight(today + datetime.timedelta(days=1))
-    return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end})
 
 
 class BoughtForm(forms.Form):
@@ -65,11 +50,5 @@ class BoughtCondition(Condition):
     form_class = BoughtForm
 
     def q(self, params, *, today):
-        # An uncorrelated IN: Postgres hashes it once, also when the rule ORs it with others
-        # (a correlated EXISTS under OR is re-run for every member).
-        buyers = OrderLine.objects.filter(
-            paid_between_q(days=params["days"], today=today, prefix="order__"),
-            order__refunded_amount__lt=F("order__amount"),
-            **{f"product__{params['scope']}": params["value"]},
-        ).values("order__member_id")
-        return Q(pk__in=buyers)
+        products = Q(**{params["scope"]: params["value"]})
+        return bought_q(products=products, days=params["days"], today=today)

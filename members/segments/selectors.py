@@ -69,28 +69,30 @@ class Preview:
         return (self.average_ticket * self.member_count).quantize(CENT)
 
 
-def _totals(members: QuerySet) -> dict:
-    return members.aggregate(
-        member_count=Count("pk"),
-        total_spent=Coalesce(Sum("rfm__total_spent"), ZERO),
-        order_count=Coalesce(Sum("rfm__order_count"), 0),
-    )
-
-
-def _store_split(members: QuerySet, totals: dict, top: int) -> list[StoreShare]:
-    rows = list(
+def _per_store(members: QuerySet) -> list[dict]:
+    """Members, total spent and orders per home store, most members first (then by code): one
+    pass over the members gives the totals and HQ's split alike."""
+    return list(
         members.order_by()
         .values("home_store__code", "home_store__name")
-        .annotate(n=Count("pk"), spent=Coalesce(Sum("rfm__total_spent"), ZERO))
-        .order_by("-n", "home_store__code")[:top]
+        .annotate(
+            n=Count("pk"),
+            spent=Coalesce(Sum("rfm__total_spent"), ZERO),
+            orders=Coalesce(Sum("rfm__order_count"), 0),
+        )
+        .order_by("-n", "home_store__code")
     )
+
+
+def _store_split(rows: list[dict], top: int) -> list[StoreShare]:
     shares = [
         StoreShare(row["home_store__code"], row["home_store__name"], row["n"], row["spent"])
-        for row in rows
+        for row in rows[:top]
     ]
-    rest_count = totals["member_count"] - sum(share.member_count for share in shares)
-    if rest_count > 0:
-        rest_spent = totals["total_spent"] - sum(share.total_spent for share in shares)
+    rest = rows[top:]
+    if rest:
+        rest_count = sum(row["n"] for row in rest)
+        rest_spent = sum((row["spent"] for row in rest), ZERO)
         shares.append(StoreShare("", _("其他门店"), rest_count, rest_spent))
     return shares
 
@@ -104,18 +106,17 @@ def segment_preview(
     store=None,
     top: int = TOP_STORES,
 ) -> Preview:
-    """Count, total spent and orders in one aggregate query; HQ also gets the split by store
-    (top `top` stores by members, then the rest) in a second one."""
+    """Count, total spent and orders in one aggregate query per home store; HQ also gets the
+    split by store (top `top` stores by members, then the rest)."""
     members = Member.objects.visible_to(user).filter(
         rule_members_q(rule=rule, today=today, base=base, store=store)
     )
-    totals = _totals(members)
-    split = _store_split(members, totals, top) if user.is_hq else None
+    rows = _per_store(members)
     return Preview(
-        member_count=totals["member_count"],
-        total_spent=totals["total_spent"].quantize(CENT),
-        order_count=totals["order_count"],
-        store_split=split,
+        member_count=sum(row["n"] for row in rows),
+        total_spent=sum((row["spent"] for row in rows), ZERO).quantize(CENT),
+        order_count=sum(row["orders"] for row in rows),
+        store_split=_store_split(rows, top) if user.is_hq else None,
     )
 
 

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 
 from coupons.models import (
     Coupon,
@@ -21,10 +21,12 @@ from members.demo.calendar import SalesCalendar, festival_boost
 from members.models import (
     ONLINE_CHANNELS,
     Member,
+    MemberPurchase,
     MemberTag,
     Order,
     OrderLine,
     Product,
+    PurchaseSummaryRun,
     Refund,
     Region,
     Role,
@@ -192,6 +194,14 @@ def test_a_second_run_says_already_loaded_and_adds_nothing(db):
     assert "已加载" in again.getvalue()
     assert _counts() == before
     assert "http://127.0.0.1:8000/" in out.getvalue() and "siyu2026" in out.getvalue()
+
+
+def test_the_demo_has_the_purchase_summary_as_of_yesterday(demo):
+    run = PurchaseSummaryRun.objects.get()
+    assert run.business_date == date(2026, 6, 29) and run.full and run.finished_at is not None
+    counted = OrderLine.objects.filter(order__refunded_amount__lt=F("order__amount"))
+    pairs = counted.values_list("order__member_id", "product_id").distinct()
+    assert MemberPurchase.objects.count() == run.rows == pairs.count() > 0
 
 
 def test_the_demo_logins_work(demo, client):

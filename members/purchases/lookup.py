@@ -1,0 +1,84 @@
+"""Who bought a product (of a SKU, series or category) within N days: one definition, two paths.
+
+The definition (`buyers_direct`): a line for the product in a counted order (not refunded in
+full) paid on a local date from `today - days` to `today`. Read straight from the order lines it
+scans them all; with a finished summary (members.purchases.runs) it becomes:
+
+- the summary's rows for the products dated `today - days` or later whose order has not changed
+  since the summary began (each such row is still a true purchase), plus
+- the definition itself, for the few members the summary may be wrong about: those with orders
+  changed since it began or paid after its date, and those whose row rests on a changed order.
+
+Both give the same members for any `today` on or after the latest refresh's date; for an earlier
+`today` (a past business date) the direct path is used.
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+
+from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun
+
+from .changes import changed_orders, members_to_recheck
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
+    """Paid on a local date from `today - days` up to and including `today` (as R <= days)."""
+    start = local_midnight(today - datetime.timedelta(days=days))
+    end = local_midnight(today + datetime.timedelta(days=1))
+    return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end})
+
+
+def buyers_direct(*, products: Q, days: int, today: datetime.date) -> QuerySet:
+    """Member ids with such a purchase, from the order lines (the definition)."""
+    return (
+        OrderLine.objects.filter(
+            paid_between_q(days=days, today=today, prefix="order__"),
+            order__refunded_amount__lt=F("order__amount"),
+            product__in=Product.objects.filter(products).values("pk"),
+        )
+        .order_by()
+        .values("order__member_id")
+    )
+
+
+def bought_q(*, products: Q, days: int, today: datetime.date) -> Q:
+    """Members (a filter on Member) with such a purchase: from the summary where it is sure,
+    from the order lines where it may not be.
+
+    Two uncorrelated INs, ORed: Postgres hashes each once. (One IN over their UNION made it
+    de-duplicate first and misjudge the result's size: 1.5x slower at 1M members.)
+    """
+    summary = summary_for(today)
+    if summary is None:
+        return Q(pk__in=buyers_direct(products=products, days=days, today=today))
+    rows = MemberPurchase.objects.order_by().filter(
+        product__in=Product.objects.filter(products).values("pk"),
+        last_bought_on__gte=today - datetime.timedelta(days=days),
+    )
+    trusted = rows.exclude(last_order_id__in=changed_orders(since=summary.changes_since))
+    recheck = members_to_recheck(
+        since=summary.changes_since,
+        paid_from=local_midnight(summary.business_date + datetime.timedelta(days=1)),
+        rows=rows,
+    )
+    direct = buyers_direct(products=products, days=days, today=today)
+    return Q(pk__in=trusted.values("member_id")) | Q(
+        pk__in=direct.filter(order__member_id__in=recheck)
+    )
+
+
+def summary_for(today: datetime.date) -> PurchaseSummaryRun | None:
+    """The latest finished refresh, when `today` is on or after every refresh's date (rows of a
+    later date would hide earlier purchases); None otherwise."""
+    runs = PurchaseSummaryRun.objects.order_by("-business_date")
+    latest = runs.first()
+    if latest is None or latest.business_date > today:
+        return None
+    return latest if latest.finished_at else runs.filter(finished_at__isnull=False).first()
