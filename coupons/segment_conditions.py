@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.segments.conditions_purchases import local_midnight
+from members.purchases.lookup import local_midnight
 from members.segments.fields import days_field
 from members.segments.registry import Condition, register
 

@@ -1,10 +1,14 @@
-"""The coupon and message schedules, as data HQ can see and edit in the admin (django_celery_beat).
+"""The coupon, message and purchase-summary schedules, as data HQ can see and edit in the admin (django_celery_beat).
 
 Declared once, here (INVARIANTS: exactly one beat scheduler; schedules are data):
 
 - 00:30 Asia/Shanghai, "优惠券每晚过期" -> coupons.expire_nightly: a coupon is valid through its
   last day, so just after midnight the coupons whose last day was yesterday expire. A re-run for
   the same date moves nothing.
+- 01:00, "购买汇总每晚更新" -> members.purchase_summary_nightly: the per-member purchase
+  summary as of yesterday that "bought within N days" segment conditions read (orders after
+  the summary's date are read from the orders themselves, so its hour never changes an answer);
+  before the 02:00 regroup so the two do not read the orders at once.
 - every hour at :10, "开卡礼每小时发放" -> coupons.welcome_pack_hourly: new members get their
   welcome pack within the hour (yesterday is included for members imported late); the day's
   batches are keyed and re-run, so a repeat issues nothing twice.
@@ -23,6 +27,12 @@ from jobs.schedules import schedules_remove, schedules_write
 
 SCHEDULES = [
     {"name": "优惠券每晚过期", "task": "coupons.expire_nightly", "hour": "0", "minute": "30"},
+    {
+        "name": "购买汇总每晚更新",
+        "task": "members.purchase_summary_nightly",
+        "hour": "1",
+        "minute": "0",
+    },
     {"name": "开卡礼每小时发放", "task": "coupons.welcome_pack_hourly", "hour": "*", "minute": "10"},
     {"name": "生日券每日发放", "task": "coupons.birthday_coupons_daily", "hour": "6", "minute": "0"},
     {"name": "优惠券到期提醒", "task": "coupons.remind_nightly", "hour": "9", "minute": "30"},

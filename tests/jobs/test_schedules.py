@@ -20,5 +20,6 @@ def test_every_scheduled_job_names_a_registered_task():
         "coupons.birthday_coupons_daily",
         "coupons.remind_nightly",
         "messaging.outbox_send",
+        "members.purchase_summary_nightly",
     } <= scheduled
     assert scheduled <= set(app.tasks)
