@@ -8,10 +8,13 @@ Prints each preview's wall time (median of 3) and its ratio to the baseline; tar
 The database must already be seeded (`seed_demo --members 1000000`); nothing is dropped or
 reseeded. Only when `members_memberrfm` is empty (the regroup job that fills it is built
 elsewhere) does the bench fill it once, with one INSERT ... SELECT from the orders: bench-only
-figures (fixed R/F/M thresholds) so that RFM-based rules have rows to read. No other table is
-written; the users are unsaved instances (scope only reads their role and store).
+figures (fixed R/F/M thresholds) so that RFM-based rules have rows to read. Likewise, when no
+purchase summary has been refreshed (members.purchases), it is built once as of yesterday, as the
+nightly job would. No other table is written; the users are unsaved instances (scope only reads
+their role and store).
 """
 
+import datetime
 import os
 import statistics
 import sys
@@ -97,6 +100,20 @@ def ensure_member_rfm(connection):
         print(f"  {filled:,} rows in {time.perf_counter() - started:.1f} s")
 
 
+def ensure_purchase_summary(yesterday):
+    """The "bought ..." rules read the nightly purchase summary: build it once if missing."""
+    from members.models import PurchaseSummaryRun
+    from members.purchases import purchase_summary_refresh
+
+    run = PurchaseSummaryRun.objects.filter(finished_at__isnull=False).first()
+    if run is None:
+        print("no purchase summary yet: refreshing it once as of yesterday ...")
+        started = time.perf_counter()
+        run = purchase_summary_refresh(business_date=yesterday)
+        print(f"  {run.rows:,} rows in {time.perf_counter() - started:.1f} s")
+    print(f"purchase summary as of {run.business_date} ({run.rows:,} rows written by that run)")
+
+
 def rules(tag_id: int, series: str) -> dict:
     def rule(*items, op="and"):
         return {"op": op, "items": list(items)}
@@ -137,6 +154,7 @@ def main():
         sys.exit("refusing to run: the database name must contain 'bench'")
     ensure_member_rfm(connection)
     today = timezone.localdate()
+    ensure_purchase_summary(today - datetime.timedelta(days=1))
     members = Member.objects.count()
     busiest = Member.objects.values("home_store").annotate(n=Count("pk")).order_by("-n").first()
     store = Store.objects.get(pk=busiest["home_store"])

@@ -194,9 +194,11 @@ class RfmGroupChangeQuerySet(models.QuerySet):
 class RfmGroupChange(models.Model):
     """A member whose group changed at a run: from (blank when first grouped), to, date."""
 
-    # Written a million at a time on a first run, from members_member itself: no single-column
-    # indexes where the unique (member, business_date) and the (store, business_date) indexes
-    # lead with the column, and no database-level foreign-key checks (as MemberRfm.member).
+    # Written a million at a time on a first run, from members_member itself: keyed by
+    # (member, business_date) with no surrogate id (its index cost a fifth of the writes), no
+    # single-column indexes where that key and the (store, business_date) index lead with the
+    # column, and no database-level foreign-key checks (as MemberRfm.member).
+    pk = models.CompositePrimaryKey("member", "business_date")
     member = models.ForeignKey(
         Member,
         on_delete=models.CASCADE,
@@ -220,11 +222,6 @@ class RfmGroupChange(models.Model):
         ordering = ["-business_date", "member"]
         verbose_name = _("客户群变动")
         verbose_name_plural = _("客户群变动")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["member", "business_date"], name="unique_group_change_per_run"
-            )
-        ]
         # The migration matrix between two run dates, brand-wide and per store.
         indexes = [
             models.Index(fields=["business_date", "store"], name="groupchange_date_store"),

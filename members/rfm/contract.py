@@ -79,19 +79,26 @@ def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
     """A SQL CASE giving the group of the measured row `stage` (absent: no purchase).
 
     Uses the parameters `r_threshold`, `f_threshold`, `m_threshold` (see `threshold_params`).
-    A null threshold makes its test false: "not recent", "low F", "low M".
+    A null threshold makes its test false: "not recent", "low F", "low M". Nested, so a row is
+    tested three times, not up to 24 (a regroup evaluates it twice per member).
     """
-    tests = (
-        _test(f"{stage}.recency_days <= %(r_threshold)s", thresholds.r),
-        _test(f"{stage}.frequency > %(f_threshold)s", thresholds.f),
-        _test(f"{stage}.monetary > %(m_threshold)s", thresholds.m),
+    recent = _test(f"{stage}.recency_days <= %(r_threshold)s", thresholds.r)
+    high_f = _test(f"{stage}.frequency > %(f_threshold)s", thresholds.f)
+    high_m = _test(f"{stage}.monetary > %(m_threshold)s", thresholds.m)
+
+    def by_m(flags: tuple[bool, bool]) -> str:
+        high, low = GROUPS[(*flags, True)].value, GROUPS[(*flags, False)].value
+        return f"CASE WHEN {high_m} THEN '{high}' ELSE '{low}' END"
+
+    def by_f(is_recent: bool) -> str:
+        return (
+            f"CASE WHEN {high_f} THEN {by_m((is_recent, True))} ELSE {by_m((is_recent, False))} END"
+        )
+
+    return (
+        f"CASE WHEN {stage}.member_id IS NULL THEN '{RfmGroup.NO_PURCHASE.value}' "
+        f"WHEN {recent} THEN {by_f(True)} ELSE {by_f(False)} END"
     )
-    whens = [f"WHEN {stage}.member_id IS NULL THEN '{RfmGroup.NO_PURCHASE.value}'"]
-    for flags, group in GROUPS.items():
-        parts = zip(flags, tests, strict=True)
-        condition = " AND ".join(test if flag else f"NOT {test}" for flag, test in parts)
-        whens.append(f"WHEN {condition} THEN '{group.value}'")
-    return "CASE " + " ".join(whens) + " END"
 
 
 def threshold_params(thresholds: Thresholds) -> dict:
