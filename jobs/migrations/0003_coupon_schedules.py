@@ -5,10 +5,10 @@ Declared once, here (INVARIANTS: exactly one beat scheduler; schedules are data)
 - 00:30 Asia/Shanghai, "优惠券每晚过期" -> coupons.expire_nightly: a coupon is valid through its
   last day, so just after midnight the coupons whose last day was yesterday expire. A re-run for
   the same date moves nothing.
-- 01:00, "购买汇总每晚更新" -> members.purchase_summary_nightly: the per-member purchase
-  summary as of yesterday that "bought within N days" segment conditions read (orders after
-  the summary's date are read from the orders themselves, so its hour never changes an answer);
-  before the 02:00 regroup so the two do not read the orders at once.
+- 02:30, "购买汇总每晚更新" -> members.purchase_summary_nightly: the per-member purchase
+  summary as of yesterday that "bought within N days" segment conditions read (orders changed
+  since are read from the orders themselves, so its hour never changes an answer); after the
+  02:00 regroup so the two do not compete, before the 03:30 segments so they read it fresh.
 - every hour at :10, "开卡礼每小时发放" -> coupons.welcome_pack_hourly: new members get their
   welcome pack within the hour (yesterday is included for members imported late); the day's
   batches are keyed and re-run, so a repeat issues nothing twice.
@@ -30,8 +30,8 @@ SCHEDULES = [
     {
         "name": "购买汇总每晚更新",
         "task": "members.purchase_summary_nightly",
-        "hour": "1",
-        "minute": "0",
+        "hour": "2",
+        "minute": "30",
     },
     {"name": "开卡礼每小时发放", "task": "coupons.welcome_pack_hourly", "hour": "*", "minute": "10"},
     {"name": "生日券每日发放", "task": "coupons.birthday_coupons_daily", "hour": "6", "minute": "0"},
