@@ -16,11 +16,12 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter, RelatedDropdownFil
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from jobs.dates import month_window
 from members.admin_base import ReadOnlyAdmin
 
 from .forms import RoiFilterForm
 from .models import Redemption
-from .selectors import RoiBy, RoiFilter, RoiRow, coupon_roi, month_window
+from .selectors import RoiBy, RoiFilter, RoiRow, coupon_roi
 from .templatetags.coupon_format import format_yuan
 
 CHART_ROWS = 30

@@ -5,14 +5,12 @@ Each is an uncorrelated `pk__in` subquery, like the purchase conditions: Postgre
 also when a rule ORs it with other conditions.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.purchases.lookup import local_midnight
+from jobs.dates import last_days_window
 from members.segments.fields import days_field
 from members.segments.registry import Condition, register
 
@@ -113,8 +111,7 @@ class RedeemedCouponWithinCondition(Condition):
     form_class = RedeemedWithinForm
 
     def q(self, params, *, today):
-        start = local_midnight(today - timedelta(days=params["days"]))
-        end = local_midnight(today + timedelta(days=1))
+        start, end = last_days_window(days=params["days"], today=today)
         users = (
             Redemption.objects.live()
             .filter(

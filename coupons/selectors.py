@@ -12,7 +12,7 @@ The redeemed face value is the redemption's `discount`: the coupon's face value 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jobs.dates import local_day_start
 from members.models import Region, Store, StoreGroup
 from members.scope import scope_q
 
@@ -53,13 +54,7 @@ def local_instant(day: date | datetime) -> datetime:
     """A local date as the aware instant of its midnight; an aware datetime as it is."""
     if isinstance(day, datetime):
         return day
-    return datetime.combine(day, time(), tzinfo=local_tz())
-
-
-def month_window(month: date) -> tuple[date, date]:
-    """[first day, first day of the next month) of the month `month` falls in."""
-    first = month.replace(day=1)
-    return first, (first + timedelta(days=32)).replace(day=1)
+    return local_day_start(day)
 
 
 # --- Narrowing within the scope -----------------------------------------------------------------

@@ -8,13 +8,14 @@ not theirs to know.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jobs.dates import local_day_start
 from members.audit import LogEntry
 from members.models import Store
 
@@ -88,7 +89,7 @@ def _issued(coupon: Coupon) -> LifeEvent:
 def _reminded(coupon: Coupon) -> list[LifeEvent]:
     if coupon.reminded_on is None:
         return []
-    at = timezone.make_aware(datetime.combine(coupon.reminded_on, time.min))
+    at = local_day_start(coupon.reminded_on)
     return [LifeEvent(LifeEventKind.REMINDED, at, str(REMINDED))]
 
 

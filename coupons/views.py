@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from jobs.dates import month_window
 from members.selectors_rfm import may_see_group_figures
 
-from .selectors import RoiBy, coupon_roi, month_window
+from .selectors import RoiBy, coupon_roi
 from .selectors_portal import expiring_coupons, soon, store_batches, week_of
 
 

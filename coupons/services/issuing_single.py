@@ -18,6 +18,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jobs.dates import local_day_start, month_window
 from members.audit import audit_record
 from members.errors import RuleViolation
 from members.models import Member, Store, User
@@ -46,13 +47,6 @@ def coupon_code_new() -> str:
     return secrets.token_hex(8).upper()
 
 
-def _month_bounds(on: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    first = on.replace(day=1)
-    following = (first + datetime.timedelta(days=32)).replace(day=1)
-    start, end = (datetime.datetime.combine(day, datetime.time.min) for day in (first, following))
-    return timezone.make_aware(start), timezone.make_aware(end)
-
-
 def allowance_monthly(store: Store) -> int:
     own = StoreCouponAllowance.objects.filter(store=store).values_list("monthly_count", flat=True)
     count = own.first()
@@ -60,7 +54,7 @@ def allowance_monthly(store: Store) -> int:
 
 
 def allowance_used(*, store: Store, on: datetime.date) -> int:
-    start, end = _month_bounds(on)
+    start, end = (local_day_start(day) for day in month_window(on))
     return Coupon.objects.filter(
         batch__source=BatchSource.SINGLE,
         batch__store=store,

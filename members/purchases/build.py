@@ -11,9 +11,9 @@ import datetime
 
 from django.db import connection
 
+from jobs.dates import local_day_start
 from members.models import MemberPurchase, PurchaseStage, PurchaseSummaryRun
 from members.rfm import sql
-from members.rfm.measure import local_day_start
 
 from .changes import members_to_recheck
 

@@ -14,24 +14,18 @@ Both give the same members for any `today` on or after the latest refresh's date
 """
 
 import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
+from jobs.dates import last_days_window, local_day_start
 from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun
 
 from .changes import changed_orders, members_to_recheck
 
 
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
 def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
     """Paid on a local date from `today - days` up to and including `today` (as R <= days)."""
-    start = local_midnight(today - datetime.timedelta(days=days))
-    end = local_midnight(today + datetime.timedelta(days=1))
+    start, end = last_days_window(days=days, today=today)
     return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end})
 
 
@@ -65,7 +59,7 @@ def bought_q(*, products: Q, days: int, today: datetime.date) -> Q:
     trusted = rows.exclude(last_order_id__in=changed_orders(since=summary.changes_since))
     recheck = members_to_recheck(
         since=summary.changes_since,
-        paid_from=local_midnight(summary.business_date + datetime.timedelta(days=1)),
+        paid_from=local_day_start(summary.business_date + datetime.timedelta(days=1)),
         rows=rows,
     )
     direct = buyers_direct(products=products, days=days, today=today)

@@ -8,8 +8,8 @@ a local date, never every order's.
 import datetime
 
 from django.db import connection
-from django.utils import timezone
 
+from jobs.dates import local_day_start
 from members.models import RfmRun
 
 from . import sql
@@ -24,11 +24,6 @@ STAGE_COLUMNS = (
     "order_count",
     "total_spent",
 )
-
-
-def local_day_start(day: datetime.date) -> datetime.datetime:
-    """The aware instant local day `day` begins at."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def measure_bounds(run: RfmRun) -> dict[str, datetime.datetime]:

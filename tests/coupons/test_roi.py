@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coupons.models import CouponKind, CouponStatus
-from coupons.selectors import RoiBy, RoiFilter, coupon_roi, month_window
+from coupons.selectors import RoiBy, RoiFilter, coupon_roi
+from jobs.dates import month_window
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
 from tests.coupons.factories_roi import RedemptionFactory
 from tests.members.factories import (
