@@ -18,13 +18,14 @@ from unfold.decorators import action, display
 from members.admin_base import ReadOnlyAdmin
 from members.errors import RuleViolation
 from members.phones import mask_phone
+from members.transitions import IllegalTransition
 
 from .forms_issuing import BatchForm
 from .models import BatchStatus, Coupon, CouponStatus, IssueBatch
 from .selectors_life import coupon_life
 from .services.issuing import batch_create
 from .services.issuing_rules import SKIP_REASONS
-from .services.status import IllegalTransition, coupon_status_change
+from .services.status import coupon_status_change
 from .templatetags.coupon_format import format_yuan
 
 BATCH_COLOURS = {

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member, Order, Product, Region, Store, StoreGroup, TimeStampedModel
 from members.models.core import OperatingModel
 from members.scope import scope_q
+from members.transitions import Transitions
 from messaging.sms import SmsTemplateValidator
 
 ZERO = Decimal("0.00")
@@ -404,19 +405,19 @@ class CouponStatus(models.TextChoices):
 
 # The written transition table: the only moves a coupon's status may make. A refund reverses a
 # redemption back to ISSUED when the template allows reuse, to VOIDED otherwise.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    CouponStatus.ISSUED: frozenset(
-        {CouponStatus.REDEEMED, CouponStatus.EXPIRED, CouponStatus.VOIDED}
-    ),
-    CouponStatus.REDEEMED: frozenset({CouponStatus.ISSUED, CouponStatus.VOIDED}),
-    CouponStatus.EXPIRED: frozenset(),
-    CouponStatus.VOIDED: frozenset(),
-}
-
-
-def statuses_moving_to(status: str) -> list[str]:
-    """The statuses from which `status` may be reached (for set-based conditional updates)."""
-    return [source for source, targets in TRANSITIONS.items() if status in targets]
+TRANSITIONS = Transitions(
+    table={
+        CouponStatus.ISSUED: frozenset(
+            {CouponStatus.REDEEMED, CouponStatus.EXPIRED, CouponStatus.VOIDED}
+        ),
+        CouponStatus.REDEEMED: frozenset({CouponStatus.ISSUED, CouponStatus.VOIDED}),
+        CouponStatus.EXPIRED: frozenset(),
+        CouponStatus.VOIDED: frozenset(),
+    },
+    statuses=CouponStatus,
+    code="illegal_transition",
+    message=_("优惠券状态不能从“%(from)s”变为“%(to)s”。"),
+)
 
 
 def compact_code(raw: str) -> str:
@@ -602,5 +603,4 @@ __all__ = [
     "ValidityKind",
     "WelcomePackItem",
     "coupon_kind",
-    "statuses_moving_to",
 ]

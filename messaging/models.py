@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, TimeStampedModel
 from members.scope import scope_q
+from members.transitions import Transitions
 
 
 class MessageKind(models.TextChoices):
@@ -36,12 +37,19 @@ class OutboxStatus(models.TextChoices):
 
 # The written transition table. A failed attempt below the limit leaves the message PENDING
 # (attempts + 1) for a later run; the last allowed attempt moves it to FAILED.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    OutboxStatus.PENDING: frozenset({OutboxStatus.SENT, OutboxStatus.SKIPPED, OutboxStatus.FAILED}),
-    OutboxStatus.SENT: frozenset(),
-    OutboxStatus.SKIPPED: frozenset(),
-    OutboxStatus.FAILED: frozenset(),
-}
+TRANSITIONS = Transitions(
+    table={
+        OutboxStatus.PENDING: frozenset(
+            {OutboxStatus.SENT, OutboxStatus.SKIPPED, OutboxStatus.FAILED}
+        ),
+        OutboxStatus.SENT: frozenset(),
+        OutboxStatus.SKIPPED: frozenset(),
+        OutboxStatus.FAILED: frozenset(),
+    },
+    statuses=OutboxStatus,
+    code="outbox_illegal_transition",
+    message=_("消息状态不能从“%(from)s”变为“%(to)s”。"),
+)
 
 
 class SkipReason(models.TextChoices):

@@ -18,9 +18,6 @@ from collections import Counter
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
-
-from members.errors import RuleViolation
 
 from .gateways import Gateway, gateway_for
 from .models import TRANSITIONS, OutboxMessage, OutboxStatus, SkipReason
@@ -31,21 +28,9 @@ SENT, SKIPPED, RETRY, FAILED = "sent", "skipped", "retry", "failed"
 ERROR_KEPT = 500
 
 
-class IllegalTransition(RuleViolation):
-    pass
-
-
 def outbox_transition_check(current: str, to: str) -> bool:
     """True when `to` is a move to make, False when already there; an illegal move raises."""
-    if current == to:
-        return False
-    if to not in TRANSITIONS[current]:
-        raise IllegalTransition(
-            "outbox_illegal_transition",
-            _("消息状态不能从“%(from)s”变为“%(to)s”。")
-            % {"from": OutboxStatus(current).label, "to": OutboxStatus(to).label},
-        )
-    return True
+    return TRANSITIONS.check(current, to)
 
 
 def marketing_hours(now: datetime.datetime) -> bool:

@@ -18,7 +18,7 @@ from jobs.models import JobRun
 from jobs.services import id_ranges
 from members.errors import RuleViolation
 
-from ..models import Coupon, CouponStatus, statuses_moving_to
+from ..models import TRANSITIONS, Coupon, CouponStatus
 from .status import coupon_audit_bulk
 from .sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 
@@ -49,7 +49,7 @@ def coupon_expire_chunk_run(*, chunk_id: int, dispatch: Dispatch | None = None) 
 
 def _due(business_date: datetime.date):
     return Coupon.objects.filter(
-        status__in=statuses_moving_to(CouponStatus.EXPIRED), valid_until__lte=business_date
+        status__in=TRANSITIONS.sources_of(CouponStatus.EXPIRED), valid_until__lte=business_date
     )
 
 
@@ -60,7 +60,7 @@ def _ranges(business_date: datetime.date, chunk_size: int) -> list[tuple[int, in
 
 def _expire_range(business_date: datetime.date, lo: int, hi: int) -> int:
     moved = 0
-    for before in statuses_moving_to(CouponStatus.EXPIRED):
+    for before in TRANSITIONS.sources_of(CouponStatus.EXPIRED):
         ids = _move(before, business_date, lo, hi)
         coupon_audit_bulk(coupon_ids=ids, before=before, to=CouponStatus.EXPIRED, reason=REASON)
         moved += len(ids)

@@ -1,37 +1,21 @@
 """The one function that moves a single coupon's status, along `TRANSITIONS`, with its audit row.
 
-Set-based moves (the nightly expiry) use `statuses_moving_to` in a conditional UPDATE and write
+Set-based moves (the nightly expiry) use `TRANSITIONS.sources_of` in a conditional UPDATE and write
 their audit rows with `coupon_audit_bulk`.
 """
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from members.audit import LogEntry, audit_record
-from members.errors import RuleViolation
 
-from ..models import TRANSITIONS, Coupon, CouponStatus
-
-
-class IllegalTransition(RuleViolation):
-    pass
+from ..models import TRANSITIONS, Coupon
 
 
 def transition_check(current: str, to: str) -> bool:
-    """True when `to` is a move to make, False when it is already the status (a no-op).
-
-    An illegal move raises: the written table is the only source of allowed moves.
-    """
-    if current == to:
-        return False
-    if to not in TRANSITIONS[current]:
-        raise IllegalTransition(
-            "illegal_transition",
-            _("优惠券状态不能从“%(from)s”变为“%(to)s”。")
-            % {"from": CouponStatus(current).label, "to": CouponStatus(to).label},
-        )
-    return True
+    """True when `to` is a move to make, False when it is already the status (a no-op); an
+    illegal move raises IllegalTransition."""
+    return TRANSITIONS.check(current, to)
 
 
 @transaction.atomic

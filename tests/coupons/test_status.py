@@ -5,9 +5,10 @@ from decimal import Decimal
 import pytest
 
 from coupons.models import CouponKind, CouponSettings, CouponStatus, coupon_kind
-from coupons.services.status import IllegalTransition, coupon_status_change
+from coupons.services.status import coupon_status_change
 from coupons.services.templates import template_kinds_refresh
 from members.audit import LogEntry
+from members.transitions import IllegalTransition
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,10 @@ from django.db import connection
 from django.utils import timezone
 
 from coupons.services.reminders import coupon_reminders_enqueue
+from members.transitions import IllegalTransition
 from messaging import tasks
 from messaging.models import OutboxMessage, OutboxStatus, SkipReason
-from messaging.services import IllegalTransition, outbox_send_due, outbox_transition_check
+from messaging.services import outbox_send_due, outbox_transition_check
 from tests.coupons.factories import CouponFactory
 from tests.members.factories import MemberFactory
 from tests.messaging.factories import OutboxMessageFactory, StaffMessageFactory
