@@ -1,5 +1,6 @@
 """The member API: thin views over visible_to(user) and the selectors."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -7,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .filters import MemberFilter
-from .models import Member, MemberRfm
+from .models import Member, MemberRfm, Tag
 from .phones import phone_for
 from .selectors import five_looks, member_figures
 from .services import member_phone_reveal
@@ -160,7 +161,9 @@ class MemberViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             Member.objects.visible_to(self.request.user)
             .select_related("home_store", "guide", "rfm")
-            .prefetch_related("tags")
+            # Only the tags the user may see: a member moved from another store keeps that
+            # store's tags, which are not this store's to read.
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.visible_to(self.request.user)))
         )
 
     def get_serializer_class(self):

@@ -140,3 +140,18 @@ def test_schema_and_docs_are_served(hq_admin):
     client = client_for(hq_admin)
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_member_moved_from_another_store_shows_only_tags_this_store_may_see(
+    manager_a, member_a, store_b
+):
+    # given: the member carries a shared HQ tag and a tag of store B (kept from before a move)
+    shared = TagFactory(name="HQ共享标签")
+    theirs = TagFactory(name="乙店私有标签", store=store_b)
+    member_a.tags.add(shared, theirs)
+    client = client_for(manager_a)
+    # when
+    listed = client.get("/api/members/").json()["results"][0]["tags"]
+    detail = client.get(f"/api/members/{member_a.pk}/").json()["tags"]
+    # then
+    assert listed == detail == ["HQ共享标签"]
