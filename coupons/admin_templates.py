@@ -109,6 +109,7 @@ class CouponTemplateAdmin(HqOnlyAdmin):
                     ("total_quota", "issued_count"),
                     "budget",
                     "reusable_after_refund",
+                    "guide_may_issue",
                     "created_by",
                 ]
             },

@@ -93,6 +93,7 @@ class CouponTemplateForm(forms.ModelForm):
             "total_quota",
             "budget",
             "reusable_after_refund",
+            "guide_may_issue",
         ]
 
     def clean_face_value(self):

@@ -5,12 +5,19 @@ may issue what live in coupons.services.issuing*."""
 import uuid
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Segment
 
 from .models import BatchSource, CouponTemplate
-from .services.issuing_single import templates_guide_may_issue, templates_issuable_at
+from .selectors_portal import member_coupons
+from .services.issuing_single import (
+    allowance_left,
+    may_issue_single,
+    templates_guide_may_issue,
+    templates_issuable_at,
+)
 
 # A pasted list of 50,000 phones with separators; the service counts the lines.
 MAX_PHONES_TEXT = 50_000 * 20
@@ -101,3 +108,13 @@ class SingleIssueForm(forms.Form):
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates_guide_may_issue(store=store)
+
+
+def member_coupon_section(user, member, form: SingleIssueForm | None = None) -> dict:
+    """The member card's coupon section: the coupons, and for a store's staff the form to hand
+    out one allowed coupon with what is left of the store's monthly allowance."""
+    section = {"member_coupons": member_coupons(user, member)}
+    if may_issue_single(user):
+        section["issue_form"] = form or SingleIssueForm(store=user.store)
+        section["allowance_left"] = allowance_left(store=user.store, on=timezone.localdate())
+    return section

@@ -5,13 +5,10 @@ page whether there are more)."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.utils import timezone
-
 from members.models import Member
 from members.phones import phone_for
 
 from .models import Coupon, IssueBatch
-from .services.issuing_single import allowance_left
 
 MEMBER_COUPONS_SHOWN = 20
 EXPIRING_SHOWN = 100
@@ -41,18 +38,6 @@ def member_coupons(user, member: Member) -> Capped:
         .order_by("-issued_at", "-id")
     )
     return _capped(coupons, MEMBER_COUPONS_SHOWN)
-
-
-def member_coupon_section(user, member: Member, form=None) -> dict:
-    """The member card's coupon section: the coupons, and for store staff the form to hand out
-    one allowed coupon with what is left of the store's monthly allowance."""
-    from .forms_issuing import SingleIssueForm
-
-    section = {"member_coupons": member_coupons(user, member)}
-    if (user.is_guide or user.is_store_manager) and user.store_id:
-        section["issue_form"] = form or SingleIssueForm(store=user.store)
-        section["allowance_left"] = allowance_left(store=user.store, on=timezone.localdate())
-    return section
 
 
 def week_of(day: date) -> tuple[date, date]:

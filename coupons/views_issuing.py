@@ -15,18 +15,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from members.errors import RuleViolation
 from members.models import Member
 
-from .forms_issuing import BatchForm, SingleIssueForm
+from .forms_issuing import BatchForm, SingleIssueForm, member_coupon_section
 from .models import Coupon, IssueBatch
 from .progress import batch_progress
 from .selectors import RoiBy, RoiFilter, RoiRow, coupon_roi
 from .selectors_life import coupon_life
-from .selectors_portal import member_coupon_section
-from .services.issuing import batch_create
-from .services.issuing_single import coupon_issue_single
+from .services.issuing import batch_create, may_issue_batch
+from .services.issuing_single import coupon_issue_single, may_issue_single
 
 
 def _batch_issuer_check(user) -> None:
-    if not (user.is_store_manager and user.store_id):
+    """The portal's batch page is the store manager's (HQ issues in the admin)."""
+    if user.is_hq or not may_issue_batch(user):
         raise PermissionDenied(_("只有店长可以在门店后台批量发券；总部请在管理后台发券。"))
 
 
@@ -35,14 +35,15 @@ def _batch_issuer_check(user) -> None:
 def batch_new(request):
     _batch_issuer_check(request.user)
     form = BatchForm(request.POST or None, user=request.user)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             batch = batch_create(actor=request.user, **form.batch_arguments())
         except RuleViolation as refusal:
             form.add_error(None, refusal.message)
+            status = refusal.status_code
         else:
             return redirect("portal:coupon_batch", pk=batch.pk)
-    status = 400 if form.is_bound else 200
     return render(request, "coupons/batch_new.html", {"form": form}, status=status)
 
 
@@ -89,6 +90,8 @@ def batch_progress_fragment(request, pk: int):
 @require_POST
 def member_coupon_issue(request, pk: int):
     """A guide (or the store manager) hands one allowed coupon to a member on the card."""
+    if not may_issue_single(request.user):
+        raise PermissionDenied(_("只有门店的店长和导购可以单张发券。"))
     member = get_object_or_404(Member.objects.visible_to(request.user), pk=pk)
     form = SingleIssueForm(request.POST, store=request.user.store)
     status = 400
@@ -102,11 +105,11 @@ def member_coupon_issue(request, pk: int):
             status = refusal.status_code
         else:
             messages.success(request, _("已发放“%(name)s”。") % {"name": coupon.template.name})
-            form, status = SingleIssueForm(store=request.user.store), 200
+            form, status = None, 200
     if not request.htmx:
-        if status == 200:
-            return redirect("portal:member_detail", pk=member.pk)
-        messages.error(request, " ".join(str(e) for e in form.errors.values()))
+        if status != 200:
+            errors = [error for field_errors in form.errors.values() for error in field_errors]
+            messages.error(request, " ".join(errors))
         return redirect("portal:member_detail", pk=member.pk)
     context = {"member": member, **member_coupon_section(request.user, member, form)}
     return render(request, "coupons/_member_coupons.html", context, status=status)

@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from coupons.selectors_portal import member_coupon_section
+from coupons.forms_issuing import member_coupon_section
 
 from . import services
 from .errors import RuleViolation

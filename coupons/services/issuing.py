@@ -20,12 +20,17 @@ from .issuing_phones import phone_list_check
 from .issuing_rules import template_check_issuable
 
 
+def may_issue_batch(user: User) -> bool:
+    """HQ, and a store manager for their own store; guides hand out single coupons instead."""
+    return user.is_hq or (user.is_store_manager and bool(user.store_id))
+
+
 def _check_actor(actor: User) -> None:
     if actor.is_guide:
         raise RuleViolation(
             "not_allowed", _("导购不能批量发券，请在会员页面单张发放。"), status_code=403
         )
-    if not (actor.is_hq or (actor.is_store_manager and actor.store_id)):
+    if not may_issue_batch(actor):
         raise RuleViolation("not_allowed", _("只有总部和店长可以批量发券。"), status_code=403)
 
 

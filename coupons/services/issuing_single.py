@@ -68,9 +68,11 @@ def allowance_left(*, store: Store, on: datetime.date) -> int:
     return max(allowance_monthly(store) - allowance_used(store=store, on=on), 0)
 
 
-def templates_issuable_at(*, store: Store, guide_may_issue: bool = False) -> QuerySet:
+def templates_issuable_at(*, store: Store | None, guide_may_issue: bool = False) -> QuerySet:
     """The active templates that may be issued today to the store's members, easiest first;
-    with `guide_may_issue`, only those HQ lets guides hand out one by one."""
+    with `guide_may_issue`, only those HQ lets guides hand out one by one. No store: none."""
+    if store is None:
+        return CouponTemplate.objects.none()
     today = timezone.localdate()
     candidates = CouponTemplate.objects.active()
     if guide_may_issue:
@@ -88,8 +90,13 @@ def templates_guide_may_issue(*, store: Store) -> QuerySet[CouponTemplate]:
     return templates_issuable_at(store=store, guide_may_issue=True)
 
 
+def may_issue_single(user: User) -> bool:
+    """A store's guides and its manager hand out single coupons; HQ and region managers do not."""
+    return (user.is_guide or user.is_store_manager) and bool(user.store_id)
+
+
 def _check_actor(actor: User) -> None:
-    if not (actor.is_guide or actor.is_store_manager) or not actor.store_id:
+    if not may_issue_single(actor):
         raise RuleViolation("not_allowed", _("只有门店的店长和导购可以单张发券。"), status_code=403)
 
 

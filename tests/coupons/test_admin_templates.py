@@ -387,3 +387,9 @@ def test_welcome_pack_position_is_in_range(hq_client):
 
     assert response.status_code == 200
     assert f"顺序须在 1 到 {MAX_WELCOME_PACK} 之间。" in response.content.decode()
+
+
+def test_hq_can_let_guides_issue_a_template_from_the_admin(client, hq_admin):
+    client.force_login(hq_admin)
+    page = client.get(reverse("admin:coupons_coupontemplate_add")).content.decode()
+    assert 'name="guide_may_issue"' in page

@@ -10,7 +10,7 @@ from django.urls import reverse
 from coupons.models import BatchSource, BatchStatus, Coupon, IssueBatch, StoreCouponAllowance
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory
 from tests.coupons.issuing_helpers import EVERYONE, issue, segment_batch
-from tests.members.factories import MemberFactory
+from tests.members.factories import MemberFactory, RegionManagerFactory
 from tests.segments.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +197,22 @@ def test_a_store_page_for_a_new_member_keeps_its_queries_bounded(
 
     with django_assert_max_num_queries(14):
         assert client.get(reverse("portal:coupon_batch", args=[batch.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["hq_admin", "region_manager"])
+def test_staff_without_a_store_are_refused_single_issue_not_served_a_500(
+    request, login, member_a, store_a, role
+):
+    # given: a guide-issuable template limited to one store (its coverage needs a store to check)
+    template = CouponTemplateFactory(guide_may_issue=True, usable_in="stores")
+    template.stores.add(store_a)
+    user = (
+        request.getfixturevalue("hq_admin")
+        if role == "hq_admin"
+        else RegionManagerFactory(region=store_a.region)
+    )
+    # when
+    response = login(user).post(issue_url(member_a), {"template": template.pk})
+    # then
+    assert response.status_code == 403
+    assert not Coupon.objects.exists()
