@@ -36,6 +36,20 @@ def _check_guide_of_store(guide: User | None, store: Store) -> None:
         )
 
 
+def guide_by_code(store: Store, guide_code: str | None) -> User | None:
+    """The store's active guide with this code (what tills and imports send); no code: None."""
+    if not guide_code:
+        return None
+    guide = User.objects.guides().filter(store=store, guide_code=guide_code).first()
+    if guide is None:
+        raise RuleViolation(
+            "guide_not_in_store",
+            _("导购编码 %(code)s 不是门店 %(store)s 的在职导购。")
+            % {"code": guide_code, "store": store.code},
+        )
+    return guide
+
+
 def _check_may_rebind(actor: User, member: Member, to_store: Store) -> None:
     if actor.is_hq:
         return

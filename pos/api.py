@@ -29,6 +29,26 @@ class PosErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(required=False)
 
 
+def phone_checked(value: str) -> str:
+    """A member's phone as the till sent it, normalised, or the field's Chinese error."""
+    try:
+        return normalize_phone(value)
+    except PhoneError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+def guide_code_cleaned(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def line_inputs(lines: list[dict]) -> tuple[LineInput, ...]:
+    """The basket's lines, one per SKU."""
+    skus = [line["sku"] for line in lines]
+    if len(skus) != len(set(skus)):
+        raise serializers.ValidationError(_("同一 SKU 只能出现在一行，请合并数量与金额。"))
+    return tuple(LineInput(**line) for line in lines)
+
+
 class PosOrderLineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=100_000)
@@ -55,21 +75,13 @@ class PosOrderInSerializer(serializers.Serializer):
     lines = PosOrderLineInSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
 
     def validate_phone(self, value):
-        if not value:
-            return None
-        try:
-            return normalize_phone(value)
-        except PhoneError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return phone_checked(value) if value else None
 
     def validate_guide_code(self, value):
-        return (value or "").strip() or None
+        return guide_code_cleaned(value)
 
     def validate_lines(self, lines):
-        skus = [line["sku"] for line in lines]
-        if len(skus) != len(set(skus)):
-            raise serializers.ValidationError(_("同一 SKU 只能出现在一行，请合并数量与金额。"))
-        return [LineInput(**line) for line in lines]
+        return list(line_inputs(lines))
 
 
 class PosOrderOutSerializer(serializers.ModelSerializer):
@@ -129,7 +141,7 @@ ERRORS = {
 }
 
 
-def _validated(serializer_class, data) -> dict:
+def validated(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -146,7 +158,7 @@ class OrderCreateView(PosAPIView):
     )
     @idempotent
     def post(self, request):
-        data = _validated(PosOrderInSerializer, request.data)
+        data = validated(PosOrderInSerializer, request.data)
         order = pos_order_create(store=self.store, **data)
         return Response(PosOrderOutSerializer(order).data, status=status.HTTP_201_CREATED)
 
@@ -166,6 +178,6 @@ class RefundCreateView(PosAPIView):
     )
     @idempotent
     def post(self, request, order_no):
-        data = _validated(PosRefundInSerializer, request.data)
+        data = validated(PosRefundInSerializer, request.data)
         outcome = pos_order_refund(store=self.store, order_no=order_no, **data)
         return Response(PosRefundOutSerializer(outcome).data, status=status.HTTP_201_CREATED)

@@ -16,10 +16,19 @@ from coupons.models import CouponStatus
 from coupons.services.basket import Basket
 from coupons.services.redemption import coupon_redeem, coupon_validate
 from coupons.services.reversal import redemption_reverse
-from members.phones import PhoneError, mask_phone, normalize_phone
-from members.services import LineInput
+from members.phones import mask_phone
 
-from .api import ERRORS, MAX_LINES, PosErrorSerializer, PosOrderLineInSerializer, money
+from .api import (
+    ERRORS,
+    MAX_LINES,
+    PosErrorSerializer,
+    PosOrderLineInSerializer,
+    guide_code_cleaned,
+    line_inputs,
+    money,
+    phone_checked,
+    validated,
+)
 from .endpoint import PosAPIView
 from .idempotency import idempotent
 
@@ -36,20 +45,13 @@ class PosBasketInSerializer(PosCouponCodeSerializer):
     lines = PosOrderLineInSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
 
     def validate_phone(self, value):
-        try:
-            return normalize_phone(value)
-        except PhoneError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return phone_checked(value)
 
     def validate_lines(self, lines):
-        skus = [line["sku"] for line in lines]
-        if len(skus) != len(set(skus)):
-            raise serializers.ValidationError(_("同一 SKU 只能出现在一行，请合并数量与金额。"))
-        return lines
+        return line_inputs(lines)
 
     def validate(self, attrs):
-        lines = tuple(LineInput(**line) for line in attrs.pop("lines"))
-        attrs["basket"] = Basket(amount=attrs.pop("amount"), lines=lines)
+        attrs["basket"] = Basket(amount=attrs.pop("amount"), lines=attrs.pop("lines"))
         return attrs
 
 
@@ -60,7 +62,7 @@ class PosRedeemInSerializer(PosBasketInSerializer):
     )
 
     def validate_guide_code(self, value):
-        return (value or "").strip() or None
+        return guide_code_cleaned(value)
 
 
 class PosReverseInSerializer(serializers.Serializer):
@@ -132,12 +134,6 @@ class PosReversalOutSerializer(serializers.Serializer):
     usable_again = serializers.BooleanField(source="coupon_usable_again")
 
 
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 NOT_FOUND = {404: OpenApiResponse(PosErrorSerializer, description=_("券码不存在或不在本店核销。"))}
 
 
@@ -151,7 +147,7 @@ class CouponValidateView(PosAPIView):
         tags=["pos"],
     )
     def post(self, request):
-        data = _validated(PosBasketInSerializer, request.data)
+        data = validated(PosBasketInSerializer, request.data)
         verdict = coupon_validate(store=self.store, on=timezone.localdate(), **data)
         return Response(PosVerdictOutSerializer(verdict).data)
 
@@ -167,7 +163,7 @@ class CouponRedeemView(PosAPIView):
     )
     @idempotent
     def post(self, request):
-        data = _validated(PosRedeemInSerializer, request.data)
+        data = validated(PosRedeemInSerializer, request.data)
         redemption = coupon_redeem(store=self.store, **data)
         return Response(PosRedemptionOutSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
@@ -183,7 +179,7 @@ class CouponReverseView(PosAPIView):
     )
     @idempotent
     def post(self, request, code):
-        code = _validated(PosCouponCodeSerializer, {"code": code})["code"]
-        data = _validated(PosReverseInSerializer, request.data)
+        code = validated(PosCouponCodeSerializer, {"code": code})["code"]
+        data = validated(PosReverseInSerializer, request.data)
         result = redemption_reverse(store=self.store, code=code, **data)
         return Response(PosReversalOutSerializer(result).data)

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from coupons.services.redemption import link_redemptions_to_order
 from coupons.services.reversal import ReversalResult, order_redemptions_reverse
 from members.errors import RuleViolation
-from members.models import Member, Order, Refund, Store, User
+from members.models import Member, Order, Refund, Store
 from members.phones import mask_phone
-from members.services import LineInput, order_create, order_refund
+from members.services import LineInput, guide_by_code, order_create, order_refund
 
 from .models import IdempotentRequest
 
@@ -31,20 +31,6 @@ def _member_by_phone(phone: str | None) -> Member | None:
     return member
 
 
-def _guide_by_code(store: Store, guide_code: str | None) -> User | None:
-    if not guide_code:
-        return None
-    guide = User.objects.guides().filter(store=store, guide_code=guide_code).first()
-    if guide is None:
-        raise RuleViolation(
-            "guide_not_in_store",
-            _("导购编码 %(code)s 不是门店 %(store)s 的在职导购。")
-            % {"code": guide_code, "store": store.code},
-        )
-    return guide
-
-
-@transaction.atomic
 def pos_order_create(
     *,
     store: Store,
@@ -62,7 +48,7 @@ def pos_order_create(
         store=store,
         order_no=order_no,
         member=_member_by_phone(phone),
-        guide=_guide_by_code(store, guide_code),
+        guide=guide_by_code(store, guide_code),
         channel=channel,
         paid_at=paid_at,
         amount=amount,

@@ -28,8 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from members.audit import audit_record, mask_phone
 from members.errors import RuleViolation
-from members.models import Order, Store, User
+from members.models import Order, Store
 from members.phones import PhoneError, normalize_phone
+from members.services import guide_by_code
 
 from ..models import ZERO, Coupon, CouponStatus, Redemption
 from .basket import Basket, basket_coverage
@@ -48,7 +49,6 @@ NOT_YET_VALID = _("该券自 %(date)s 起才能使用。")
 NOT_THIS_STORE = _("该券不能在本店（%(store)s）使用。")
 PRODUCTS_NOT_COVERED = _("本单没有该券适用的商品。")
 MIN_SPEND_NOT_MET = _("未达到用券门槛：适用商品需满 %(min)s 元，本单还差 %(short)s 元。")
-GUIDE_NOT_IN_STORE = _("导购编码 %(code)s 不是门店 %(store)s 的在职导购。")
 CHANGED_MEANWHILE = _("该券的状态刚刚发生了变化，请重新核验后再试。")
 
 STATUS_OF = {"unknown_coupon": 404, "already_used": 409, "coupon_changed": 409}
@@ -139,16 +139,6 @@ def _refusal(verdict: Verdict) -> CouponRefused:
     return CouponRefused(verdict.reason_code, verdict.reason, status_code=status)
 
 
-def _guide_in_store(store: Store, guide_code: str | None) -> User | None:
-    if not guide_code:
-        return None
-    guide = User.objects.guides().filter(store=store, guide_code=guide_code).first()
-    if guide is None:
-        message = GUIDE_NOT_IN_STORE % {"code": guide_code, "store": store.code}
-        raise RuleViolation("guide_not_in_store", message)
-    return guide
-
-
 def _mark_redeemed(verdict: Verdict, *, on: date, at: datetime) -> bool:
     """INV-COUPON-ONCE: one conditional UPDATE; every rule held by the coupon's own row is in the
     WHERE clause (on plain columns, so Postgres re-checks them on the row it waited for)."""
@@ -206,7 +196,7 @@ def coupon_redeem(
     verdict = coupon_validate(store=store, code=code, phone=phone, basket=basket, on=on)
     if not verdict.usable:
         raise _refusal(verdict)
-    guide = _guide_in_store(store, guide_code)
+    guide = guide_by_code(store, guide_code)
     if not _mark_redeemed(verdict, on=on, at=at):
         raise _refusal_after_race(store=store, code=code, phone=phone, basket=basket, on=on)
     coupon = verdict.coupon
