@@ -136,7 +136,7 @@ def test_the_conditional_update_refuses_a_coupon_used_after_it_was_validated(
     def other_till_redeems_now(store, guide_code):
         Coupon.objects.filter(pk=coupon.pk).update(status=CouponStatus.REDEEMED)
 
-    monkeypatch.setattr(redemption_module, "_guide_in_store", other_till_redeems_now)
+    monkeypatch.setattr(redemption_module, "guide_by_code", other_till_redeems_now)
     # when we redeem
     with pytest.raises(CouponRefused) as refused:
         redeem(coupon, store_a)
@@ -165,7 +165,7 @@ def test_the_conditional_update_rechecks_the_coupons_own_rules(
             Coupon.objects.filter(pk=coupon.pk).update(valid_from=values["valid_until"])
         Coupon.objects.filter(pk=coupon.pk).update(**values)
 
-    monkeypatch.setattr(redemption_module, "_guide_in_store", row_changes_meanwhile)
+    monkeypatch.setattr(redemption_module, "guide_by_code", row_changes_meanwhile)
     # when we redeem, then the WHERE clause refuses it and the re-read names the rule
     with pytest.raises(CouponRefused) as refused:
         redeem(coupon, store_a)
