@@ -1,8 +1,6 @@
 """HQ admin for what was issued: batches (read-only, with their progress, skips and rejected
 lines) and coupons (read-only; the one write is 作废, through the status door, audited)."""
 
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -22,9 +20,9 @@ from members.transitions import IllegalTransition
 
 from .forms_issuing import BatchForm
 from .models import BatchStatus, Coupon, CouponStatus, IssueBatch
+from .progress import batch_progress
 from .selectors_life import coupon_life
 from .services.issuing import batch_create
-from .services.issuing_rules import SKIP_REASONS
 from .services.status import coupon_status_change
 from .templatetags.coupon_format import format_yuan
 
@@ -40,11 +38,6 @@ COUPON_COLOURS = {
     CouponStatus.EXPIRED: "warning",
     CouponStatus.VOIDED: "danger",
 }
-
-
-def skip_rows(batch: IssueBatch) -> list[tuple[str, int]]:
-    skipped = batch.skipped if isinstance(batch.skipped, dict) else {}
-    return [(str(SKIP_REASONS.get(reason, reason)), n) for reason, n in skipped.items()]
 
 
 @admin.register(IssueBatch)
@@ -108,7 +101,7 @@ class IssueBatchAdmin(ReadOnlyAdmin):
         batch = self.get_object(request, object_id)
         extra = {**(extra_context or {}), "batch": batch}
         if batch is not None:
-            extra["skip_rows"] = skip_rows(batch)
+            extra["skip_rows"] = batch_progress(batch)["skipped_labelled"]
             extra["poll_url"] = reverse("admin:coupons_issuebatch_progress", args=[batch.pk])
         return super().change_view(request, object_id, form_url, extra)
 
@@ -164,7 +157,7 @@ class ExpiringFilter(admin.SimpleListFilter):
         if self.value() not in ("7", "30"):
             return queryset
         today = timezone.localdate()
-        return queryset.expiring_between(today, today + timedelta(days=int(self.value())))
+        return queryset.expiring_within(days=int(self.value()), today=today)
 
 
 @admin.register(Coupon)

@@ -9,6 +9,7 @@ A coupon's status changes only along `TRANSITIONS`; INV-COUPON-ONCE is backed by
 constraint: at most one live (not reversed) redemption per coupon.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -436,6 +437,10 @@ class CouponQuerySet(models.QuerySet):
     def redeemable(self, *, on):
         """Unused and valid on the local date `on`."""
         return self.unused().filter(valid_from__lte=on, valid_until__gte=on)
+
+    def expiring_within(self, *, days: int, today):
+        """Unused coupons whose last valid day is today or one of the next `days - 1` days."""
+        return self.expiring_between(today, today + timedelta(days=days - 1))
 
     def expiring_between(self, start, end):
         return self.unused().filter(valid_until__gte=start, valid_until__lte=end)

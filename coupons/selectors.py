@@ -69,8 +69,12 @@ class RoiFilter:
     store_group: StoreGroup | None = None
     kind: str = ""
     template: CouponTemplate | None = None
+    batch: IssueBatch | None = None
 
-    def q(self, *, store: str, template: str) -> Q:
+    def q(self, *, store: str, coupon: str = "") -> Q:
+        """`store`: the path to the store the row counts for; `coupon`: the path prefix to the
+        coupon ("" on Coupon, "coupon__" on Redemption)."""
+        template = f"{coupon}template"
         q = Q()
         if self.store is not None:
             q &= Q(**{store: self.store})
@@ -82,6 +86,8 @@ class RoiFilter:
             q &= Q(**{f"{template}__kind": self.kind})
         if self.template is not None:
             q &= Q(**{template: self.template})
+        if self.batch is not None:
+            q &= Q(**{f"{coupon}batch": self.batch})
         return q
 
 
@@ -155,7 +161,7 @@ def _key(by: str, *, redeemed: bool):
 def _issued(user, start, end, where: RoiFilter):
     return Coupon.objects.filter(
         scope_q(user, store="store", guide="member__guide"),
-        where.q(store="store", template="template"),
+        where.q(store="store"),
         issued_at__gte=local_instant(start),
         issued_at__lt=local_instant(end),
     )
@@ -164,7 +170,7 @@ def _issued(user, start, end, where: RoiFilter):
 def _redeemed(user, start, end, where: RoiFilter):
     return Redemption.objects.live().filter(
         scope_q(user, store="store", guide="coupon__member__guide"),
-        where.q(store="store", template="coupon__template"),
+        where.q(store="store", coupon="coupon__"),
         redeemed_at__gte=local_instant(start),
         redeemed_at__lt=local_instant(end),
     )

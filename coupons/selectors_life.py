@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from jobs.dates import local_day_start
 from members.audit import LogEntry
 from members.models import Store
+from members.scope import store_visible_to
 
 from .models import Coupon, CouponStatus, Redemption
 
@@ -69,21 +70,20 @@ def _name(user) -> str:
     return (user.get_full_name() or user.username) if user is not None else ""
 
 
-def _sees_store(viewer, store: Store) -> bool:
-    if viewer is None or getattr(viewer, "is_hq", False):
-        return True
-    if getattr(viewer, "is_region_manager", False):
-        return store.region_id == viewer.region_id
-    return store.pk == getattr(viewer, "store_id", None)
+def _sees_store(viewer, store: Store | None) -> bool:
+    """Whether the page's viewer may see names from `store` (None: HQ's own batch; no viewer:
+    HQ or the system)."""
+    return viewer is None or store is None or store_visible_to(viewer, store)
 
 
-def _issued(coupon: Coupon) -> LifeEvent:
+def _issued(coupon: Coupon, viewer) -> LifeEvent:
+    """Who issued it is named only to those who may see the issuing store (a store's guide is
+    that store's business)."""
     batch = coupon.batch
-    by = ISSUED_BY % {"name": _name(batch.created_by)} if batch.created_by else ""
+    issuer = batch.created_by if _sees_store(viewer, batch.store) else None
+    by = ISSUED_BY % {"name": _name(issuer)} if issuer else ""
     summary = ISSUED % {"batch": batch.pk, "source": batch.get_source_display(), "by": by}
-    return LifeEvent(
-        LifeEventKind.ISSUED, coupon.issued_at, str(summary), actor=_name(batch.created_by)
-    )
+    return LifeEvent(LifeEventKind.ISSUED, coupon.issued_at, str(summary), actor=_name(issuer))
 
 
 def _reminded(coupon: Coupon) -> list[LifeEvent]:
@@ -155,11 +155,11 @@ def _reversals_given_back(entries: list[LogEntry]) -> dict[str, bool]:
 def coupon_life(coupon: Coupon, *, viewer=None) -> list[LifeEvent]:
     """Every step of `coupon`'s life in time order, in three queries. `viewer` is the user the
     page is for (None: HQ or the system)."""
-    coupon = Coupon.objects.select_related("batch__created_by").get(pk=coupon.pk)
+    coupon = Coupon.objects.select_related("batch__created_by", "batch__store").get(pk=coupon.pk)
     redemptions = list(coupon.redemptions.select_related("store", "guide").order_by("pk"))
     entries = list(LogEntry.objects.get_for_object(coupon).select_related("actor"))
     given_back = _reversals_given_back(entries)
-    events = [_issued(coupon), *_reminded(coupon)]
+    events = [_issued(coupon, viewer), *_reminded(coupon)]
     for redemption in redemptions:
         events.append(_redeemed(redemption, viewer))
         if redemption.reversed_at is not None:

@@ -47,6 +47,7 @@ def week_of(day: date) -> tuple[date, date]:
 
 
 def soon(day: date) -> tuple[date, date]:
+    """Today and the next six days: the same window as the admin's "7 天内到期"."""
     return day, day + timedelta(days=EXPIRING_SOON_DAYS - 1)
 
 

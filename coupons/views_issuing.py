@@ -72,7 +72,7 @@ def _batch_figures(user, batch: IssueBatch) -> RoiRow:
         start=timezone.localdate(batch.created_at),
         end=timezone.localdate() + timedelta(days=1),
         by=RoiBy.BATCH,
-        where=RoiFilter(template=batch.template),
+        where=RoiFilter(batch=batch),
     )
     return report.row(batch.pk) or RoiRow(key=batch.pk, label=str(batch))
 

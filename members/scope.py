@@ -35,6 +35,14 @@ def scope_q(user, *, store: str, guide: str | None = None) -> Q:
     return NOTHING
 
 
+def store_visible_to(user, store) -> bool:
+    """The same rule asked of one Store already in hand (a query, except for HQ)."""
+    scope = scope_q(user, store="")
+    if not scope:  # HQ
+        return True
+    return type(store).objects.filter(scope, pk=store.pk).exists()
+
+
 def shared_or_scope_q(user, *, store: str) -> Q:
     """For models HQ shares with every store (tags, segments): rows without a store are seen by
     all staff, a store's own rows only within `scope_q`. HQ sees everything."""

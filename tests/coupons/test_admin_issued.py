@@ -121,6 +121,16 @@ def test_coupon_list_filters_expiring_within_seven_days(hq_client):
     assert "CPNLATE001" not in text and "CPNUSED001" not in text
 
 
+def test_seven_days_means_today_and_the_next_six_as_on_the_store_page(hq_client):
+    today = timezone.localdate()
+    CouponFactory(code="CPNDAY6001", valid_until=today + timedelta(days=6))
+    CouponFactory(code="CPNDAY7001", valid_until=today + timedelta(days=7))
+
+    text = hq_client.get(COUPONS, {"expiring": "7"}).content.decode()
+
+    assert "CPNDAY6001" in text and "CPNDAY7001" not in text
+
+
 def _void(client, *coupons):
     return client.post(
         COUPONS, {"action": "void", "_selected_action": [c.pk for c in coupons]}, follow=True

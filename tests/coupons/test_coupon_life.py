@@ -142,3 +142,21 @@ def test_the_life_costs_three_queries_however_long(
         events = coupon_life(coupon)
 
     assert kinds(events).count("reversed") == 5
+
+
+def test_another_stores_issuer_is_not_named_to_a_store_user(member_a, store_b, manager_a, hq_admin):
+    # given: a guide of store B handed the coupon out before the member moved to store A
+    guide_b = GuideFactory(store=store_b, first_name="CANARYISSUERB")
+    coupon = CouponFactory(
+        member=member_a,
+        batch__store=store_b,
+        batch__source=BatchSource.SINGLE,
+        batch__created_by=guide_b,
+    )
+    # when
+    as_manager = coupon_life(coupon, viewer=manager_a)
+    as_hq = coupon_life(coupon, viewer=hq_admin)
+    # then
+    assert "CANARYISSUERB" not in repr(as_manager)
+    assert as_manager[0].kind == "issued" and as_manager[0].actor == ""
+    assert as_hq[0].actor == "CANARYISSUERB"

@@ -1,11 +1,9 @@
 """A guide's single coupon: visibility, the template's rules, the store's monthly allowance."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from coupons.models import (
@@ -26,6 +24,7 @@ from members.audit import LogEntry
 from members.errors import RuleViolation
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory
 from tests.members.factories import GuideFactory, MemberFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -177,24 +176,12 @@ def test_guides_issuing_at_the_same_instant_never_overrun_the_allowance(store_a)
         guide = GuideFactory(store=store_a)
         member = MemberFactory(home_store=store_a, guide=guide)
         pairs.append((guide, member, CouponTemplateFactory(guide_may_issue=True)))
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
 
     def work(i):
         guide, member, template = pairs[i]
-        try:
-            barrier.wait(timeout=10)
-            results[i] = coupon_issue_single(template=template, member=member, actor=guide)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
+        return coupon_issue_single(template=template, member=member, actor=guide)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = run_together(work, THREADS)
     # then
     issued = [r for r in results if isinstance(r, Coupon)]
     codes = [getattr(r, "code", repr(r)) for r in results if not isinstance(r, Coupon)]
