@@ -3,16 +3,13 @@ coupon settings (one row; a new large/small cut-off re-derives every template's 
 stores' monthly allowances and the welcome pack."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 
-from members.admin_base import HqOnlyAdmin
+from members.admin_base import HqOnlyAdmin, SingletonSettingsAdmin
 from members.errors import RuleViolation
 from members.models import OperatingModel, Region, Store, StoreGroup
 
@@ -201,22 +198,10 @@ class CouponTemplateAdmin(HqOnlyAdmin):
 
 
 @admin.register(CouponSettings)
-class CouponSettingsAdmin(HqOnlyAdmin):
+class CouponSettingsAdmin(SingletonSettingsAdmin):
     """One row: the list opens it; it can be neither added nor deleted."""
 
     form = CouponSettingsForm
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        settings_row = CouponSettings.current()
-        return redirect(reverse("admin:coupons_couponsettings_change", args=[settings_row.pk]))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -18,7 +18,16 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Order, Product, Region, Store, StoreGroup, TimeStampedModel
+from members.models import (
+    Member,
+    Order,
+    Product,
+    Region,
+    SingletonSettings,
+    Store,
+    StoreGroup,
+    TimeStampedModel,
+)
 from members.models.core import OperatingModel
 from members.scope import scope_q
 from members.transitions import Transitions
@@ -43,7 +52,7 @@ def reminder_sms_template_default() -> str:
     )
 
 
-class CouponSettings(TimeStampedModel):
+class CouponSettings(SingletonSettings):
     """HQ's coupon settings (one row)."""
 
     large_face_value_from = models.DecimalField(
@@ -94,11 +103,6 @@ class CouponSettings(TimeStampedModel):
 
     def __str__(self):
         return str(_("优惠券设置"))
-
-    @classmethod
-    def current(cls) -> "CouponSettings":
-        settings_row = cls.objects.order_by("pk").first()
-        return settings_row if settings_row is not None else cls.objects.create()
 
 
 class StoreCouponAllowance(TimeStampedModel):

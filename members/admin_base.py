@@ -1,7 +1,10 @@
 """The base of every HQ admin page: HQ staff only, querysets through visible_to(user)."""
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.functional import cached_property
 from unfold.admin import ModelAdmin
 
@@ -74,6 +77,26 @@ class ReadOnlyAdmin(HqOnlyAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SingletonSettingsAdmin(HqOnlyAdmin):
+    """HQ's settings of one kind (members.models.SingletonSettings): the list opens the one row;
+    it can be added only while missing, never deleted."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        row = self.model.objects.order_by("pk").first()
+        opts = self.model._meta
+        if row is None:
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+        return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not self.model.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -5,16 +5,15 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import StackedInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelectWidget
 
-from .admin_base import HqOnlyAdmin, ReadOnlyAdmin, is_hq_staff
+from .admin_base import ReadOnlyAdmin, SingletonSettingsAdmin, is_hq_staff
 from .models import MemberRfm, RfmGroup, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 from .selectors import plain_number
 from .views_groups import migration_page
@@ -59,7 +58,7 @@ class RfmSettingsForm(forms.ModelForm):
 
 
 @admin.register(RfmSettings)
-class RfmSettingsAdmin(HqOnlyAdmin):
+class RfmSettingsAdmin(SingletonSettingsAdmin):
     """One row: the list opens it; it can be neither added nor deleted."""
 
     form = RfmSettingsForm
@@ -70,18 +69,6 @@ class RfmSettingsAdmin(HqOnlyAdmin):
             {"fields": [("r_method", "r_fixed"), ("f_method", "f_fixed"), ("m_method", "m_fixed")]},
         ),
     ]
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        settings = RfmSettings.current()
-        return redirect(reverse("admin:members_rfmsettings_change", args=[settings.pk]))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RfmRun)

@@ -21,6 +21,21 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class SingletonSettings(TimeStampedModel):
+    """HQ's settings of one kind: one row, created by a data migration and edited in the admin.
+
+    `current()` only reads, so a GET never writes; without the row (a test database flushed
+    between tests) it answers the defaults, and saving that instance creates the row.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("pk").first() or cls()
+
+
 # --- Organisation -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..scope import scope_q
-from .core import Member, Store, TimeStampedModel
+from .core import Member, SingletonSettings, Store, TimeStampedModel
 
 
 class RfmGroup(models.TextChoices):
@@ -36,7 +36,7 @@ class ThresholdMethod(models.TextChoices):
 THRESHOLD = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
 
 
-class RfmSettings(TimeStampedModel):
+class RfmSettings(SingletonSettings):
     """HQ's settings for the next runs (one row). Each run copies what it used."""
 
     window_days = models.PositiveIntegerField(
@@ -75,10 +75,6 @@ class RfmSettings(TimeStampedModel):
 
     def __str__(self):
         return str(_("RFM 设置"))
-
-    @classmethod
-    def current(cls) -> "RfmSettings":
-        return cls.objects.order_by("pk").first() or cls.objects.create()
 
 
 class RfmRun(TimeStampedModel):

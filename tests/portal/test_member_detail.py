@@ -145,7 +145,6 @@ def test_detail_query_count_does_not_grow_with_orders(
     for order in OrderFactory.create_batch(5, store=store_a, member=member_a):
         OrderLineFactory.create_batch(2, order=order)
     client = login(manager_a)
-    client.get(detail(member_a))  # the first visit creates HQ's coupon settings row
 
     # The card (member, figures, RFM, tags, orders) and its coupon section (the coupons, the
     # templates a guide may hand out, the store's allowance left this month).
