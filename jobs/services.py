@@ -84,13 +84,16 @@ def job_chunk_execute(chunk_id: int, work: Callable[[JobChunk], int]) -> bool:
     """Run `work(chunk)` and mark the chunk finished in the same transaction.
 
     Returns False (and does nothing) when the chunk was already finished. `work` returns the
-    number of rows it wrote. A row lock keeps two workers off the same chunk.
+    number of rows it wrote. A row lock on the chunk alone keeps two workers off the same chunk;
+    other chunks of the run go on in parallel (the run's counter is bumped at the very end). A
+    job whose work locks rows the run's coordinator also locks takes the run's lock first, in
+    `work`, to keep one lock order.
     """
     JobChunk.objects.filter(pk=chunk_id).exclude(status=JobStatus.FINISHED).update(
         attempts=F("attempts") + 1, status=JobStatus.RUNNING, started_at=timezone.now()
     )
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        chunk = JobChunk.objects.select_for_update(of=("self",)).get(pk=chunk_id)
         if chunk.status == JobStatus.FINISHED:
             return False
         rows = work(chunk)

@@ -102,7 +102,7 @@ def _run_start(batch: IssueBatch, *, rerun: bool, chunk_size: int) -> JobRun | N
     """The run to work on, planned; None when there is nothing to do.
 
     Under the run's and then the batch's row lock (the order every path takes them: a chunk
-    locks its run with itself, the finish advances the run before it locks the batch), so two
+    locks its run first, the finish advances the run before it locks the batch), so two
     coordinators never both plan or restart a run.
     """
     if batch.source == BatchSource.SINGLE:
@@ -160,6 +160,9 @@ def _failure_recorded(batch_id: int) -> Iterator[None]:
 
 
 def _chunk_work(batch_id: int, run: JobRun, chunk: JobChunk) -> int:
+    # The run's lock first, as the coordinator takes it before the batch's: one lock order.
+    # (Chunks of one batch serialise anyway, on the template's quota lock.)
+    JobRun.objects.select_for_update().get(pk=run.pk)
     batch = IssueBatch.objects.get(pk=batch_id)
     return chunk_issue(batch, lo=chunk.lo, hi=chunk.hi, business_date=run.business_date)
 
