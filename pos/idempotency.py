@@ -101,29 +101,37 @@ def _as_json(data):
     return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
+def _answer_store(store: Store, key: str, fingerprint: str, response: Response):
+    """Store the first answer. Only this insert's conflict means another call stored the key
+    first (SQLite, or a path the lock did not cover); the caller's transaction, business
+    effect included, then rolls back. A business constraint failing inside the handler is not
+    mistaken for it."""
+    try:
+        with transaction.atomic():
+            return IdempotentRequest.objects.create(
+                store=store,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=response.status_code,
+                response_body=_as_json(response.data),
+            )
+    except IntegrityError as exc:
+        raise IdempotentRequestInFlight() from exc
+
+
 def respond_once(*, store: Store, key: str, fingerprint: str, answer: Callable[[], Response]):
     """The stored answer for (store, key), computing and storing it with `answer` the first time."""
     replayed = True
-    try:
-        with transaction.atomic():
-            _lock_key(store, key)
-            record = IdempotentRequest.objects.filter(store=store, key=key).first()
-            if record is None:
-                response = answer()
-                if response.status_code >= 500:
-                    transaction.set_rollback(True)  # a server fault is no answer: a retry reruns
-                    return response
-                record = IdempotentRequest.objects.create(
-                    store=store,
-                    key=key,
-                    fingerprint=fingerprint,
-                    response_status=response.status_code,
-                    response_body=_as_json(response.data),
-                )
-                replayed = False
-    except IntegrityError as exc:
-        # SQLite, or a path the lock did not cover: another call stored this key first.
-        raise IdempotentRequestInFlight() from exc
+    with transaction.atomic():
+        _lock_key(store, key)
+        record = IdempotentRequest.objects.filter(store=store, key=key).first()
+        if record is None:
+            response = answer()
+            if response.status_code >= 500:
+                transaction.set_rollback(True)  # a server fault is no answer: a retry reruns
+                return response
+            record = _answer_store(store, key, fingerprint, response)
+            replayed = False
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     headers = {REPLAYED_HEADER: "true"} if replayed else None

@@ -149,3 +149,21 @@ def test_replay_costs_a_handful_of_queries(pos_a, order_body, django_assert_max_
     # key lookup, last-used stamp, (advisory lock), record lookup, transaction bookkeeping
     with django_assert_max_num_queries(6):
         assert pos_a.create_order(order_body(), idempotency_key="k1").status_code == 201
+
+
+def test_a_business_constraint_failing_in_the_handler_is_not_taken_for_a_call_in_flight(store_a):
+    # given: a handler whose own write breaks a database constraint (a bug, not a retry)
+    from django.db import IntegrityError
+
+    from pos.idempotency import IdempotentRequestInFlight, respond_once
+
+    def answer():
+        raise IntegrityError("unique_order_no_per_store")
+
+    # when / then: the error surfaces as itself (a 500 a retry reruns), not as a 409 "in flight"
+    with pytest.raises(IntegrityError):
+        try:
+            respond_once(store=store_a, key="K-BUG", fingerprint="f", answer=answer)
+        except IdempotentRequestInFlight:
+            pytest.fail("a handler's IntegrityError was answered as 409 in flight")
+    assert not IdempotentRequest.objects.filter(key="K-BUG").exists()
