@@ -37,3 +37,28 @@ def test_saving_a_segment_unchanged_writes_no_row(hq_admin):
     segment_update(segment=segment, name="全部测试", rule=segment.rule, actor=hq_admin)
 
     assert LogEntry.objects.get_for_object(segment).count() == 1
+
+
+def test_hq_renaming_a_segment_in_the_admin_goes_through_the_service(client, hq_admin):
+    from django.urls import reverse
+
+    segment = segment_create(name="旧名", rule=GROUP_RULE, actor=hq_admin)
+    client.force_login(hq_admin)
+    url = reverse("admin:members_segment_change", args=[segment.pk])
+    form = {"name": "新名", "description": "", "active": "on", "_save": "1"}
+    form.update({f"sizes-{k}": v for k, v in {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0"}.items()})
+
+    response = client.post(url, form)
+
+    assert response.status_code == 302
+    entry = LogEntry.objects.get_for_object(segment).latest("timestamp")
+    assert entry.additional_data["event"] == "segment_updated"
+    assert entry.changes["name"] == ["旧名", "新名"]
+
+
+def test_a_stores_sub_segment_cannot_be_added_or_rebased_in_the_admin(client, hq_admin):
+    from django.urls import reverse
+
+    client.force_login(hq_admin)
+
+    assert client.get(reverse("admin:members_segment_add")).status_code == 403
