@@ -69,8 +69,9 @@ def test_batch_detail_shows_skips_by_reason_and_rejected_lines(hq_client, runnin
 
 def test_a_batch_once_made_is_read_only(hq_client, running_batch):
     url = reverse("admin:coupons_issuebatch_change", args=[running_batch.pk])
-    hq_client.post(url, {"target_count": "1"})
+    response = hq_client.post(url, {"target_count": "1"})
     running_batch.refresh_from_db()
+    assert response.status_code == 403
     assert running_batch.target_count == 200
 
 

@@ -173,6 +173,7 @@ def test_chunk_sizes_give_identical_results(many_due):
         coupons_expire(business_date=D, chunk_size=size)
         results.append(state())
     assert results[0] == results[1] == results[2]
+    assert len(results[0]["audit"]) == len(many_due[0])  # and each run did expire the due ones
 
 
 def test_a_night_without_due_coupons_finishes_empty():

@@ -251,11 +251,17 @@ def test_members_of_stores_the_template_does_not_cover_are_skipped(usable_in, st
     store_a.save()
     inside = members(store_a, 2)
     members(store_b, 3)
+    # Only the relation `usable_in` names points at store A; the others point at store B, so a
+    # rule reading the wrong relation issues to the wrong store.
     template = CouponTemplateFactory(usable_in=usable_in)
-    template.regions.set([store_a.region])
-    template.store_groups.set([store_a.store_group])
-    template.stores.set([store_a])
-    template.operating_models = [OperatingModel.DIRECT]
+
+    def named_or_b(kind):
+        return store_a if kind == usable_in else store_b
+
+    template.regions.set([named_or_b(UsableIn.REGIONS).region])
+    template.store_groups.set([named_or_b(UsableIn.STORE_GROUPS).store_group])
+    template.stores.set([named_or_b(UsableIn.STORES)])
+    template.operating_models = [named_or_b(UsableIn.OPERATING_MODELS).operating_model]
     template.save()
     # when
     batch = issue(segment_batch(template))

@@ -132,10 +132,12 @@ def test_without_its_own_allowance_a_store_has_hqs_default(template, guide_a, st
 
 
 def test_the_allowance_counts_this_months_single_coupons_of_the_store_only(
-    template, guide_a, member_a, store_a
+    template, guide_a, member_a, store_a, store_b
 ):
-    # given: a single coupon last month, a batch coupon this month, one single this month
+    # given: a single coupon last month, a batch coupon this month, one single this month, and
+    # another store's single coupon this month
     allowance(store_a, 5)
+    CouponFactory(batch__source=BatchSource.SINGLE, batch__store=store_b)
     today = timezone.localdate()
     last_month = timezone.now() - timedelta(days=today.day + 1)
     CouponFactory(

@@ -5,6 +5,8 @@ coupon's life page; each scoped, another store's object a 404."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coupons.models import BatchSource, BatchStatus, Coupon, IssueBatch, StoreCouponAllowance
@@ -74,8 +76,10 @@ def test_phone_list_without_phones_is_refused_in_chinese(login, manager_a):
     assert "请粘贴至少一个手机号。" in response.content.decode()
 
 
-def test_guides_and_region_managers_do_not_issue_batches(login, guide_a):
+def test_guides_and_region_managers_do_not_issue_batches(login, guide_a, store_a):
     assert login(guide_a).get(NEW_BATCH).status_code == 403
+    region_manager = RegionManagerFactory(region=store_a.region)
+    assert login(region_manager).get(NEW_BATCH).status_code == 403
 
 
 def test_progress_polls_while_running_and_stops_when_finished(login, manager_a, member_a):
@@ -191,12 +195,23 @@ def test_coupon_life_page_for_its_store_and_404_elsewhere(login, manager_a, mana
 def test_a_store_page_for_a_new_member_keeps_its_queries_bounded(
     login, manager_a, django_assert_max_num_queries
 ):
-    batch = issue(segment_batch(CouponTemplateFactory(), store=manager_a.store))
+    # given: a batch of 3 members and one of 30, both with their coupons issued
     MemberFactory.create_batch(3, home_store=manager_a.store)
+    small = issue(segment_batch(CouponTemplateFactory(), store=manager_a.store))
+    MemberFactory.create_batch(27, home_store=manager_a.store)
+    large = issue(segment_batch(CouponTemplateFactory(), store=manager_a.store))
+    assert (small.issued_count, large.issued_count) == (3, 30)
     client = login(manager_a)
 
+    def queries_for(batch):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("portal:coupon_batch", args=[batch.pk])).status_code == 200
+        return len(captured)
+
+    # then: the page's queries do not grow with the batch
+    assert queries_for(large) == queries_for(small)
     with django_assert_max_num_queries(14):
-        assert client.get(reverse("portal:coupon_batch", args=[batch.pk])).status_code == 200
+        assert client.get(reverse("portal:coupon_batch", args=[large.pk])).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["hq_admin", "region_manager"])

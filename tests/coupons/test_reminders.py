@@ -322,6 +322,7 @@ def test_chunk_sizes_give_identical_results(many_members):
         coupon_reminders_enqueue(on=TODAY, chunk_size=size)
         results.append(state())
     assert results[0] == results[1] == results[2]
+    assert len(results[0]["outbox"]) == len(many_members)  # and each run did write them
 
 
 def test_a_template_saved_around_the_validator_fails_the_run_before_marking_anything():

@@ -328,7 +328,7 @@ def test_redeemed_status_does_not_matter_only_live_redemptions_do(hq_admin, stor
     day = at(date(2025, 10, 5))
     used = coupon(store_a, "50", issued=day)
     redeem(used, order_no="A1", amount="300", when=day, reversed_=True)
-    used.status = CouponStatus.ISSUED
+    used.status = CouponStatus.REDEEMED
     used.save()
 
     report = coupon_roi(user=hq_admin, start=OCTOBER[0], end=OCTOBER[1], by=RoiBy.STORE)

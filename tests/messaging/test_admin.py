@@ -35,6 +35,10 @@ def test_the_list_filters_by_status_kind_and_channel(hq_client):
         status=OutboxStatus.SENT, sent_at="2026-06-30T10:00:00+08:00", body="【私域优选】已发出"
     )
     OutboxMessageFactory(body="【私域优选】待发送")
+    # sent too, but another kind and channel: only those two filters can leave it out
+    when = "2026-06-30T11:00:00+08:00"
+    StaffMessageFactory(status=OutboxStatus.SENT, sent_at=when, kind="callback_overdue")
+    OutboxMessageFactory(status=OutboxStatus.SENT, sent_at=when, channel="wecom")
     response = hq_client.get(
         reverse(LIST),
         {"status__exact": "sent", "kind__exact": "coupon_expiry", "channel__exact": "sms"},

@@ -95,8 +95,12 @@ def test_a_refund_retry_replays_the_reversals_and_reverses_nothing_more(pos_a, s
 
     again = refund(pos_a, "302.00", idempotency_key="refund-1")
 
+    assert first.status_code == 201 and len(first.json()["coupons_reversed"]) == 2
+    assert again["Idempotent-Replayed"] == "true"
     assert again.content == first.content
     assert Redemption.objects.count() == 2
+    reversed_by = set(Redemption.objects.values_list("reversal_refund_no", flat=True))
+    assert len(reversed_by) == 1 and "" not in reversed_by
 
 
 def test_a_coupon_reversed_by_hand_is_skipped_by_the_full_refund(pos_a, sold_with_coupons, coupon):
