@@ -178,12 +178,13 @@ def _builder_post(request, segment):
     checked = rule_check(rule, user=request.user)
     form = SegmentForm(request.POST, user=request.user)
     base = form.cleaned_data.get("base") if form.is_valid() else getattr(segment, "base", None)
-    preview = None if checked.errors else _preview(request, checked.rule, base)
     if action == "save" and not checked.errors and form.is_valid():
         try:
             return _saved(request, _save(request, segment, checked.rule, form))
         except RuleViolation as violation:
             form.add_error(None, violation.message)
+    # Only a page shown again needs the preview (a chain-wide aggregate for HQ), not a save.
+    preview = None if checked.errors else _preview(request, checked.rule, base)
     saving_failed = action == "save"
     context = _builder_context(
         request, segment=segment, rule=rule, errors=checked.errors, form=form, preview=preview
