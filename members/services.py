@@ -1,11 +1,13 @@
 """Writes on members and orders. Each is atomic and audited where INVARIANTS asks for it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_record, mask_phone
@@ -24,6 +26,10 @@ from .models import (
 )
 
 # --- Ownership ----------------------------------------------------------------------------------
+
+# Rows of other apps that follow a member's binding (callbacks: the member's open tasks go to the
+# new guide), called inside `member_rebind`'s transaction. Apps register from AppConfig.ready().
+REBIND_FOLLOWERS: list[Callable[[Member, User], None]] = []
 
 
 def _check_guide_of_store(guide: User | None, store: Store) -> None:
@@ -104,6 +110,27 @@ def member_rebind(
     member.home_store = to_store
     member.guide = to_guide
     member.save(update_fields=["home_store", "guide", "updated_at"])
+    for follow in REBIND_FOLLOWERS:
+        follow(member, actor)
+    return member
+
+
+@transaction.atomic
+def member_marketing_opt_out(*, member: Member, actor: User, reason: str) -> Member:
+    """The member asks for no more marketing: it takes effect at once (the outbox sender
+    re-checks it before every message) and is audited. Already opted out: nothing to do."""
+    moved = Member.objects.filter(pk=member.pk, marketing_opt_out=False).update(
+        marketing_opt_out=True, updated_at=timezone.now()
+    )
+    if moved:
+        audit_record(
+            actor=actor,
+            obj=member,
+            event="marketing_opt_out",
+            changes={"marketing_opt_out": ["False", "True"]},
+            reason=reason,
+        )
+    member.marketing_opt_out = True
     return member
 
 

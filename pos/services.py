@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from callbacks.services.conversion import member_conversions_settle
 from coupons.services.redemption import link_redemptions_to_order
 from coupons.services.reversal import ReversalResult, order_redemptions_reverse
 from members.errors import RuleViolation
@@ -55,6 +56,7 @@ def pos_order_create(
         lines=lines,
     )
     link_redemptions_to_order(order)
+    member_conversions_settle(order.member_id)
     return order
 
 
@@ -86,6 +88,7 @@ def pos_order_refund(
     it in the same transaction (see coupons.services.reversal for why a partial one does not)."""
     order = _own_order(store, order_no)
     refund = order_refund(order=order, refund_no=refund_no, amount=amount, refunded_at=refunded_at)
+    member_conversions_settle(order.member_id)
     if order.refunded_amount < order.amount:
         return PosRefund(refund=refund)
     reversals = order_redemptions_reverse(order=order, refund_no=refund_no, at=refunded_at)

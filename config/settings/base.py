@@ -156,8 +156,12 @@ POS_IDEMPOTENCY_HEADER = "Idempotency-Key"
 # this a late retry of an order gets "order exists" (409) instead of the replay.
 POS_IDEMPOTENCY_RETENTION_DAYS = env.int("POS_IDEMPOTENCY_RETENTION_DAYS", default=30)
 
-# Coupons' nightly expiry and morning reminders: ids per chunk task (coupons.services.sweeps).
+# Coupons' nightly expiry and morning reminders: ids per chunk task (jobs.sweeps).
 COUPON_CHUNK_SIZE = env.int("SIYU_COUPON_CHUNK_SIZE", default=50_000)
+
+# Callbacks' jobs (task generation per plan, the nightly conversion check, overdue reminders and
+# lifecycle rules): member ids per chunk task (jobs.sweeps).
+CALLBACK_CHUNK_SIZE = env.int("SIYU_CALLBACK_CHUNK_SIZE", default=20_000)
 
 # Messaging (the outbox). The SMS gateway is a dotted path: messaging.gateways.LogGateway (the
 # default: logs masked phones, sends nothing) or messaging.gateways.HttpSmsGateway, which needs

@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from jobs.models import JobRun
 from jobs.services import id_ranges
+from jobs.sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 from members.errors import RuleViolation
 
 from ..models import TRANSITIONS, Coupon, CouponStatus
 from .status import coupon_audit_bulk
-from .sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 
 JOB = "coupons.expire"
 REASON = "expire"
@@ -53,13 +53,13 @@ def _due(business_date: datetime.date):
     )
 
 
-def _ranges(business_date: datetime.date, chunk_size: int) -> list[tuple[int, int]]:
+def _ranges(run: JobRun, chunk_size: int) -> list[tuple[int, int]]:
     """Only the id span of the coupons due (index coupon_status_until), not the whole table."""
-    return id_ranges(_due(business_date), chunk_size)
+    return id_ranges(_due(run.business_date), chunk_size)
 
 
-def _expire_range(business_date: datetime.date, lo: int, hi: int) -> int:
-    moved = 0
+def _expire_range(run: JobRun, lo: int, hi: int) -> int:
+    business_date, moved = run.business_date, 0
     for before in TRANSITIONS.sources_of(CouponStatus.EXPIRED):
         ids = _move(before, business_date, lo, hi)
         coupon_audit_bulk(coupon_ids=ids, before=before, to=CouponStatus.EXPIRED, reason=REASON)

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from members.errors import RuleViolation
 from members.models import Segment, User
+from members.phone_lists import phone_list_check
 
 from ..models import BatchSource, CouponTemplate, IssueBatch
 from ..tasks import issue_batch
-from .issuing_phones import phone_list_check
 from .issuing_rules import template_check_issuable
 
 

@@ -6,28 +6,14 @@ a joining day or a birthday month after the batch was created are picked up by t
 """
 
 import datetime
-import json
 
-from django.db import connection
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 from members.models import Member
+from members.phone_lists import phone_in_q, phones_of
 from members.segments.selectors import segment_q
 
 from ..models import BatchSource, IssueBatch
-
-
-def phones_of(batch: IssueBatch) -> list[str]:
-    return [line for line in batch.phones.splitlines() if line]
-
-
-def phone_in_q(phones: list[str]) -> Q:
-    """`phone IN (the list)` with the whole list as one parameter (a phone list may hold 50,000
-    numbers; SQLite allows far fewer parameters per statement)."""
-    if connection.vendor == "postgresql":
-        return Q(phone__in=RawSQL("SELECT unnest(%s::varchar[])", [phones]))
-    return Q(phone__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(phones)]))
 
 
 def targets_q(batch: IssueBatch, *, today: datetime.date) -> Q:
@@ -36,7 +22,7 @@ def targets_q(batch: IssueBatch, *, today: datetime.date) -> Q:
         case BatchSource.SEGMENT:
             q = segment_q(batch.segment, today=today)
         case BatchSource.PHONES:
-            q = phone_in_q(phones_of(batch))
+            q = phone_in_q(phones_of(batch.phones))
         case BatchSource.WELCOME:
             q = Q(joined_at=batch.target_on)
         case BatchSource.BIRTHDAY:

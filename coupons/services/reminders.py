@@ -29,13 +29,13 @@ from django.utils.translation import gettext as _
 
 from jobs.models import JobRun
 from jobs.services import id_ranges
+from jobs.sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 from members.errors import RuleViolation
 from members.models import Member
 from messaging.sms import sms_template_check
 
 from ..models import REMINDER_PLACEHOLDERS, Coupon, CouponSettings, CouponStatus
 from .reminder_sql import reminder_messages_insert
-from .sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 
 JOB = "coupons.remind"
 
@@ -88,15 +88,17 @@ def _candidates(on: datetime.date, window_end: datetime.date):
     )
 
 
-def _ranges(on: datetime.date, chunk_size: int) -> list[tuple[int, int]]:
+def _ranges(run: JobRun, chunk_size: int) -> list[tuple[int, int]]:
     """Member-id ranges spanning the members who hold a candidate coupon."""
     _template()
+    on = run.business_date
     holders = _candidates(on, _window_end(on)).values("member_id")
     return id_ranges(Member.objects.filter(pk__in=holders), chunk_size)
 
 
-def _remind_range(on: datetime.date, lo: int, hi: int) -> int:
+def _remind_range(run: JobRun, lo: int, hi: int) -> int:
     """Coupons marked plus messages written, for the members of [lo, hi)."""
+    on = run.business_date
     template, window_end = _template(), _window_end(on)
     marked = (
         _candidates(on, window_end)

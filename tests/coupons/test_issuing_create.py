@@ -6,8 +6,8 @@ import pytest
 
 from coupons.models import BatchSource, BatchStatus, Coupon, IssueBatch, TemplateStatus
 from coupons.services.issuing import batch_create
-from coupons.services.issuing_phones import MAX_PHONES
 from members.errors import RuleViolation
+from members.phone_lists import MAX_PHONES
 from tests.coupons.factories import CouponTemplateFactory
 from tests.coupons.issuing_helpers import EVERYONE, holders
 from tests.members.factories import MemberFactory, RegionManagerFactory

@@ -1,5 +1,6 @@
-"""A pasted phone list (手机号名单) for a batch: read, normalised, checked against the members
-the person issuing may see, every bad line reported with its reason.
+"""A pasted phone list (手机号名单), for a coupon batch or a callback plan: read, normalised,
+checked against the members the person pasting it may see, every bad line reported with its
+reason; and the one filter that finds a list's members.
 
 One number per line, or several separated by commas, semicolons or spaces. A line that is one
 number written with spaces ("138 1234 5678", "+86 138-1234-5678") stays one number, and a line of
@@ -8,22 +9,37 @@ numbers are stored masked: a store never learns from the list whether a number i
 member (the same reason, "不是本店会员", either way).
 """
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from members.errors import RuleViolation
-from members.models import Member
-from members.phones import PhoneError, mask_phone, normalize_phone
-
-from .issuing_targets import phone_in_q
+from .errors import RuleViolation
+from .models import Member
+from .phones import PhoneError, mask_phone, normalize_phone
 
 MAX_PHONES = 50_000
 _SEPARATORS = re.compile(r"[,，;；、]")
 _NUMBER = re.compile(r"^\+?\d[\d\-]*$")
 SHOWN_CHARS = 30  # of a value that is not a phone, in the report
+
+
+def phone_in_q(phones: list[str]) -> Q:
+    """`phone IN (the list)` with the whole list as one parameter (a phone list may hold 50,000
+    numbers; SQLite allows far fewer parameters per statement)."""
+    if connection.vendor == "postgresql":
+        return Q(phone__in=RawSQL("SELECT unnest(%s::varchar[])", [phones]))
+    return Q(phone__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(phones)]))
+
+
+def phones_of(text: str) -> list[str]:
+    """The numbers of a stored list (one normalised phone per line)."""
+    return [line for line in text.splitlines() if line]
 
 
 @dataclass

@@ -1,11 +1,13 @@
 """A one-step chunked job over id ranges, on the jobs primitives (INV-JOB-RERUN).
 
-The nightly expiry and the morning reminders are each a `Sweep`: one JobRun per (job, date),
-one chunk per id range, and per chunk one transaction holding the set-based work and the chunk's
-`finished` mark. The coordinator plans the chunks once and dispatches those left; each chunk,
-when it finds no chunk left, races for `job_run_advance` and the one winner closes the run. So a
-re-run of a finished date writes nothing, and a run killed anywhere, run again, ends as a clean
-run would. `dispatch` sends chunk ids to be run: Celery tasks (coupons.tasks) or in-process.
+The coupon expiry, the coupon reminders and the callback task generation are each a `Sweep`:
+one JobRun per (job, subject, date) (subject "" for a brand-wide night, a plan's id for a job
+about one object), one chunk per id range, and per chunk one transaction holding the set-based
+work and the chunk's `finished` mark. The coordinator plans the chunks once and dispatches those
+left; each chunk, when it finds no chunk left, races for `job_run_advance` and the one winner
+closes the run. So a re-run of a finished date writes nothing, and a run killed anywhere, run
+again, ends as a clean run would. `dispatch` sends chunk ids to be run: Celery tasks
+(coupons.tasks, callbacks.tasks) or in-process.
 """
 
 import datetime
@@ -35,22 +37,28 @@ Dispatch = Callable[[list[int]], None]
 @dataclass(frozen=True)
 class Sweep:
     job: str
-    # The id ranges a run for the date covers, for a chunk size: planned once per run.
-    ranges: Callable[[datetime.date, int], list[tuple[int, int]]]
-    # The set-based work of one range [lo, hi) for the date; returns the rows it wrote.
-    work: Callable[[datetime.date, int, int], int]
+    # The id ranges a run covers (it carries the date and subject), for a chunk size: planned
+    # once per run.
+    ranges: Callable[[JobRun, int], list[tuple[int, int]]]
+    # The set-based work of one range [lo, hi) of the run; returns the rows it wrote.
+    work: Callable[[JobRun, int, int], int]
 
 
 def sweep_start(
-    sweep: Sweep, *, business_date: datetime.date, chunk_size: int, dispatch: Dispatch | None
+    sweep: Sweep,
+    *,
+    business_date: datetime.date,
+    chunk_size: int,
+    dispatch: Dispatch | None,
+    subject: str = "",
 ) -> JobRun:
-    """Open (or resume) the date's run, plan it once, dispatch the chunks left."""
-    run = job_run_open(job=sweep.job, business_date=business_date)
+    """Open (or resume) the run of (date, subject), plan it once, dispatch the chunks left."""
+    run = job_run_open(job=sweep.job, business_date=business_date, subject=subject)
     if run.status == JobStatus.FINISHED:
         return run
     with _failure_recorded(run):
         if not run.step:
-            job_run_plan(run, step=SWEEP, ranges=sweep.ranges(business_date, chunk_size))
+            job_run_plan(run, step=SWEEP, ranges=sweep.ranges(run, chunk_size))
         _push(sweep, run, dispatch=_inline(sweep, dispatch), redispatch=True)
     run.refresh_from_db()
     return run
@@ -60,9 +68,7 @@ def sweep_chunk_run(sweep: Sweep, *, chunk_id: int, dispatch: Dispatch | None = 
     """Run one chunk (a no-op when it is finished), then close the run if none is left."""
     run = JobRun.objects.get(chunks=chunk_id)
     with _failure_recorded(run):
-        done = job_chunk_execute(
-            chunk_id, lambda chunk: sweep.work(run.business_date, chunk.lo, chunk.hi)
-        )
+        done = job_chunk_execute(chunk_id, lambda chunk: sweep.work(run, chunk.lo, chunk.hi))
         _push(sweep, run, dispatch=_inline(sweep, dispatch), redispatch=False)
     return done
 

@@ -1,0 +1,1 @@
+"""Segment conditions on callbacks (family "回访"), registered from CallbacksConfig.ready()."""
