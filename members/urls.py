@@ -4,7 +4,7 @@ Member.objects.visible_to(request.user), so another store's member is a 404."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views, views_groups, views_tags
+from . import views, views_exports, views_groups, views_tags
 from .forms import LoginForm
 
 app_name = "portal"
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("members/", views.member_list, name="member_list"),
+    path("members/export/", views_exports.member_export, name="member_export"),
     path("members/<int:pk>/", views.member_detail, name="member_detail"),
     path("members/<int:pk>/phone/", views.member_phone_reveal, name="member_phone_reveal"),
     path("members/<int:pk>/rebind/", views.member_rebind, name="member_rebind"),

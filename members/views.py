@@ -18,6 +18,7 @@ from coupons.forms_issuing import member_coupon_section
 
 from . import services
 from .errors import RuleViolation
+from .exports import may_export
 from .filters import MemberFilter
 from .forms import MemberTagForm, NewStoreTagForm, RebindForm
 from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
@@ -113,26 +114,51 @@ def _query_without_page(request) -> str:
     return params.urlencode()
 
 
-@login_required
-@require_safe
-def member_list(request):
+def member_filter_for(request, data) -> MemberFilter:
+    """The member list's filters over the members the user may see."""
     members = Member.objects.visible_to(request.user).select_related("guide", "rfm")
-    member_filter = MemberFilter(request.GET or None, queryset=members, request=request)
+    member_filter = MemberFilter(data, queryset=members, request=request)
     _dress_for_phones(member_filter)
-    valid = member_filter.is_valid() if member_filter.is_bound else True
-    page = _member_page(request, member_filter.qs if valid else members.none())
+    return member_filter
+
+
+def render_member_list(request, member_filter: MemberFilter, *, status: int = 200, **extra):
+    """The member list page (or its htmx fragment); a refused filter or export shows no members."""
+    shown = member_filter.qs if status == 200 else member_filter.queryset.none()
+    page = _member_page(request, shown)
     _with_display_phones(request.user, page.object_list)
     context = {
         "filter": member_filter,
         "page": page,
         "is_counted": not request.user.is_hq,
         "query": _query_without_page(request),
+        "may_export": may_export(request.user),
+        "export_params": _filter_params(member_filter),
+        **extra,
     }
     fragment = request.htmx and not request.htmx.history_restore_request
     template = "portal/_member_results.html" if fragment else "portal/member_list.html"
-    response = render(request, template, context, status=200 if valid else 400)
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _filter_params(member_filter: MemberFilter) -> list[tuple[str, str]]:
+    """The filters in force, as the export form's hidden fields."""
+    if not member_filter.is_bound:
+        return []
+    data = member_filter.data
+    return [
+        (name, value) for name in member_filter.filters for value in data.getlist(name) if value
+    ]
+
+
+@login_required
+@require_safe
+def member_list(request):
+    member_filter = member_filter_for(request, request.GET or None)
+    valid = member_filter.is_valid() if member_filter.is_bound else True
+    return render_member_list(request, member_filter, status=200 if valid else 400)
 
 
 # --- Member detail ------------------------------------------------------------------------------

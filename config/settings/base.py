@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # GinIndex (the member name trigram index) must be declared through this app (postgres.E005).
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",

@@ -82,6 +82,7 @@ def organisation_create(rng: random.Random, *, members: int) -> Organisation:
     password = make_password(DEMO_PASSWORD)  # hashed once: hashing per user would take minutes
     _hq_admin_create(password)
     demo_stores = _staff_create(rng, store_rows, password)
+    _region_manager_create(store_rows[0][0].region, password)
     return Organisation(stores=demo_stores, products=_products_create(), tags=_tags_create())
 
 
@@ -156,6 +157,18 @@ def _hq_admin_create(password: str) -> None:
         role=Role.HQ_ADMIN,
         is_staff=True,
         is_superuser=True,
+    )
+
+
+def _region_manager_create(region: Region, password: str) -> None:
+    """The `region` login: manager of the first store's region. Drawn without the generator, so
+    the rest of the demo data is the same as before it existed."""
+    User.objects.create(
+        username="region",
+        password=password,
+        first_name=region.name.removesuffix("片区") + "片区经理",
+        role=Role.REGION_MANAGER,
+        region=region,
     )
 
 

@@ -114,6 +114,7 @@ def demo_logins() -> str:
             "url": DEMO_URL,
         },
         _("  总部管理员：admin（后台 %(url)sadmin/）") % {"url": DEMO_URL},
+        _("  片区经理：region（%(region)s）") % {"region": _first_region_name()},
         _("  店长：manager（%(store)s）") % {"store": _first_store_name()},
         _("  导购：guide（%(store)s）") % {"store": _first_store_name()},
     ]
@@ -123,3 +124,8 @@ def demo_logins() -> str:
 def _first_store_name() -> str:
     store = Store.objects.order_by("code").first()
     return str(store) if store else ""
+
+
+def _first_region_name() -> str:
+    store = Store.objects.select_related("region").order_by("code").first()
+    return store.region.name if store else ""

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect
 
 from ..errors import RuleViolation
+from ..exports import may_export
 from ..models import Segment, SegmentSize
 from ..phones import phone_for
 from . import builder, services
-from .export import may_export, segment_members_export
+from .export import segment_members_export
 from .forms import SegmentForm
 from .rules import rule_check
 from .selectors import (

@@ -212,8 +212,44 @@ def test_the_demo_logins_work(demo, client):
     assert manager.role == Role.STORE_MANAGER and manager.store.code == "S00001"
     assert guide.role == Role.GUIDE and guide.store == manager.store
     assert Order.objects.filter(member__guide=guide).exists()
-    for username in ("admin", "manager", "guide"):
+    region = User.objects.get(username="region")
+    assert region.role == Role.REGION_MANAGER and region.region == manager.store.region
+    for username in ("admin", "region", "manager", "guide"):
         assert client.login(username=username, password="siyu2026")
+    assert "region（" in demo[-1] and "manager（" in demo[-1]  # the logins printed last
+
+
+def _main(response) -> str:
+    text = response.content.decode()
+    return text[text.index("<main") : text.index("</main>")]
+
+
+def test_the_region_login_sees_its_regions_stores_in_the_portal(demo, client):
+    region = User.objects.get(username="region").region
+    others = Store.objects.exclude(region=region)
+    assert others.exists()  # something to keep out
+    in_region = Member.objects.filter(home_store__region=region)
+    client.login(username="region", password="siyu2026")
+
+    listed = client.get("/members/")
+    assert listed.status_code == 200
+    assert listed.context["page"].paginator.count == in_region.count() > 0
+    shown = [member.pk for member in listed.context["page"].object_list]
+    assert set(shown) <= set(in_region.values_list("pk", flat=True))
+    assert client.get(f"/members/{in_region.first().pk}/").status_code == 200
+    outside = Member.objects.exclude(home_store__region=region).first()
+    assert client.get(f"/members/{outside.pk}/").status_code == 404
+
+    groups = client.get("/groups/migration/")
+    assert groups.status_code == 200
+    sized = {row.store.region_id for row in groups.context["sizes"].stores}
+    assert sized == {region.pk}
+
+    coupons = client.get("/coupons/")
+    assert coupons.status_code == 200
+    main = _main(coupons)
+    assert 'id="roi-by-store"' in main
+    assert not [store.name for store in others if store.name in main]
 
 
 def test_new_rows_get_fresh_ids_after_the_bulk_load(demo):

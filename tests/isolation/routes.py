@@ -35,6 +35,8 @@ ROUTES = {
     # Store portal
     "": Route("store"),
     "members/": Route("store"),
+    # The member list's CSV export: walked (POST) by the canary with every list filter
+    "members/export/": Route("store", method="post"),
     "members/<int:pk>/": Route("store", {"pk": "member"}),
     "members/<int:pk>/phone/": Route("store", {"pk": "member"}, "post"),
     "members/<int:pk>/rebind/": Route("store", {"pk": "member"}, "post"),

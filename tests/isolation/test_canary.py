@@ -33,7 +33,8 @@ from tests.members.factories import (
 pytestmark = pytest.mark.django_db
 
 SKIPPED_POSTS = {"logout/", "i18n/setlang/", "admin/logout/"}
-LIST_ROUTES = ["/members/", "/api/members/"]
+# Each list and export, walked with every list filter pointed at the other store.
+LIST_ROUTES = [("get", "/members/"), ("get", "/api/members/"), ("post", "/members/export/")]
 # Each store's group size at the canary runs: a number no other figure on a page can produce.
 GROUP_COUNT = {"A": 424242, "B": 919191}
 RUN_DATES = (date(2026, 5, 1), date(2026, 6, 1))
@@ -95,9 +96,12 @@ def _side(letter: str, phone: str) -> Side:
     )
     _rfm_history(member, GROUP_COUNT[letter])
     # A sub-segment of the store's own (all its members), and the export permission for the
-    # manager, so the walk covers the segment pages and the segment export's body.
+    # manager and the guide, so the walk covers the segment pages and the bodies of the segment
+    # and member-list exports in both roles' scopes.
     segment = Segment.objects.create(store=store, name=f"CANARYSEGMENT{letter}")
-    manager.user_permissions.add(Permission.objects.get(codename="export_member"))
+    export = Permission.objects.get(codename="export_member")
+    manager.user_permissions.add(export)
+    guide.user_permissions.add(export)
     coupon_ids, coupons = _coupon_history(member, letter)
     return Side(
         manager, guide, member, order, tag, GROUP_COUNT[letter], segment, coupons, coupon_ids
@@ -191,10 +195,11 @@ def _bodies(user, own: Side, other: Side):
         client.force_login(user)
         response = getattr(client, method)(path)
         yield f"{method} {path}", response, ""
-    for path in LIST_ROUTES:
+    for method, path in LIST_ROUTES:
         for params in _filter_queries(other):
             client.force_login(user)
-            yield f"GET {path} {params}", client.get(path, params), str(params)
+            response = getattr(client, method)(path, params)
+            yield f"{method.upper()} {path} {params}", response, str(params)
     for query in GROUP_PAGE_QUERIES:
         params = {k: str(v).format(store=other.member.home_store_id) for k, v in query.items()}
         client.force_login(user)
@@ -247,6 +252,22 @@ def test_own_canaries_are_visible_to_own_manager(sides):
             assert canary in coupons, canary
     card = client.get(f"/members/{own.member.pk}/").content.decode()
     assert "CANARYCPNA" in card and "CANARYUSEDA" in card
+
+
+@pytest.mark.parametrize("role", ["manager", "guide"])
+def test_the_walked_member_export_holds_own_canaries(sides, role):
+    # Guards the walk over the export: its body is a CSV of the user's own members, so a B
+    # canary would be seen there if the scope slipped.
+    own = sides["A"]
+    client = APIClient()
+    client.force_login(getattr(own, role))
+    response = client.post("/members/export/")
+    assert response.status_code == 200 and response.streaming
+    body = _body(response)
+    assert own.member.name in body and mask_phone(own.member.phone) in body
+    assert own.guide.first_name in body
+    named = client.post("/members/export/", {"q": own.member.name})
+    assert own.member.name in _body(named)
 
 
 def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, sides):
