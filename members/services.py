@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -192,6 +192,18 @@ def _refund_exists(refund_no: str) -> RuleViolation:
 
 
 @transaction.atomic
+def order_number_lock(store: Store, order_no: str) -> None:
+    """Serialise, until the transaction ends, everything done under one till's order number: the
+    sale's upload and the coupons redeemed on it (so neither misses the other, and coupons on one
+    order never add up past it). SQLite serialises its writers already."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"order-no:{store.pk}:{order_no}"]
+        )
+
+
 def order_create(
     *,
     store: Store,

@@ -14,7 +14,13 @@ from coupons.services.reversal import ReversalResult, order_redemptions_reverse
 from members.errors import RuleViolation
 from members.models import Member, Order, Refund, Store
 from members.phones import mask_phone
-from members.services import LineInput, guide_by_code, order_create, order_refund
+from members.services import (
+    LineInput,
+    guide_by_code,
+    order_create,
+    order_number_lock,
+    order_refund,
+)
 
 from .models import IdempotentRequest
 
@@ -32,6 +38,7 @@ def _member_by_phone(phone: str | None) -> Member | None:
     return member
 
 
+@transaction.atomic
 def pos_order_create(
     *,
     store: Store,
@@ -44,7 +51,9 @@ def pos_order_create(
     lines: list[LineInput],
 ) -> Order:
     """A till's sale, with member and guide resolved within the key's store. Coupons the till
-    redeemed under this order number before uploading it are linked to it."""
+    redeemed under this order number before uploading it are linked to it, under the order
+    number's lock so that a redemption racing the upload is linked all the same."""
+    order_number_lock(store, order_no)
     order = order_create(
         store=store,
         order_no=order_no,

@@ -13,16 +13,22 @@ The checks run in a fixed order, so a till always hears the most basic reason fi
 8. `products_not_covered`  a restricted template and no paid line it covers         400
 9. `min_spend_not_met`     the eligible amount is below the minimum spend          400
 
+Redeeming adds one check on the order (validation knows no order number):
+10. `order_fully_discounted` the coupons already used on this order number cover    400
+                             its whole amount; otherwise the discount is capped by what is left,
+                             so coupons on one order never add up past it
+
 Status codes: 404 for a code that names nothing, 409 for a state another call got to first
 (`already_used`; `coupon_changed` in the rare case the row changed under us yet re-reads as
 usable: validate again), 400 for every other rule, like the other POS rule failures.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +36,7 @@ from members.audit import audit_record, mask_phone
 from members.errors import RuleViolation
 from members.models import Order, Store
 from members.phones import PhoneError, normalize_phone
-from members.services import guide_by_code
+from members.services import guide_by_code, order_number_lock
 
 from ..models import ZERO, Coupon, CouponStatus, Redemption
 from .basket import Basket, basket_coverage
@@ -49,6 +55,9 @@ NOT_YET_VALID = _("该券自 %(date)s 起才能使用。")
 NOT_THIS_STORE = _("该券不能在本店（%(store)s）使用。")
 PRODUCTS_NOT_COVERED = _("本单没有该券适用的商品。")
 MIN_SPEND_NOT_MET = _("未达到用券门槛：适用商品需满 %(min)s 元，本单还差 %(short)s 元。")
+ORDER_FULLY_DISCOUNTED = _(
+    "本单已用券抵扣 %(used)s 元，订单金额 %(amount)s 元已全部抵扣，不能再用券。"
+)
 CHANGED_MEANWHILE = _("该券的状态刚刚发生了变化，请重新核验后再试。")
 
 STATUS_OF = {"unknown_coupon": 404, "already_used": 409, "coupon_changed": 409}
@@ -139,6 +148,25 @@ def _refusal(verdict: Verdict) -> CouponRefused:
     return CouponRefused(verdict.reason_code, verdict.reason, status_code=status)
 
 
+def _capped_by_order(verdict: Verdict, *, store: Store, order_no: str, basket: Basket) -> Verdict:
+    """Check 10, under the order number's lock: the discount is at most what the coupons already
+    used on this order left of its amount."""
+    used = (
+        Redemption.objects.live()
+        .filter(store=store, order_no=order_no)
+        .aggregate(total=Sum("discount"))["total"]
+        or ZERO
+    )
+    left = basket.amount - used
+    if left <= ZERO:
+        message = ORDER_FULLY_DISCOUNTED % {"used": used, "amount": basket.amount}
+        raise _refusal(_refused("order_fully_discounted", message, verdict.coupon))
+    if verdict.discount <= left:
+        return verdict
+    discount = left.quantize(CENT)
+    return replace(verdict, discount=discount, reason=str(USABLE % {"discount": discount}))
+
+
 def _mark_redeemed(verdict: Verdict, *, on: date, at: datetime) -> bool:
     """INV-COUPON-ONCE: one conditional UPDATE; every rule held by the coupon's own row is in the
     WHERE clause (on plain columns, so Postgres re-checks them on the row it waited for)."""
@@ -189,7 +217,8 @@ def coupon_redeem(
     redeemed by one conditional UPDATE (success: exactly one row changed), then recorded.
 
     The order is linked now when the till uploaded it already, otherwise when it does
-    (`link_redemptions_to_order`). One order may use several different coupons.
+    (`link_redemptions_to_order`). One order may use several different coupons, together never
+    more than its amount.
     """
     at = at or timezone.now()
     on = timezone.localdate(at)
@@ -197,6 +226,8 @@ def coupon_redeem(
     if not verdict.usable:
         raise _refusal(verdict)
     guide = guide_by_code(store, guide_code)
+    order_number_lock(store, order_no)
+    verdict = _capped_by_order(verdict, store=store, order_no=order_no, basket=basket)
     if not _mark_redeemed(verdict, on=on, at=at):
         raise _refusal_after_race(store=store, code=code, phone=phone, basket=basket, on=on)
     coupon = verdict.coupon
