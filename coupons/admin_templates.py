@@ -102,7 +102,7 @@ class CouponTemplateAdmin(HqOnlyAdmin):
             _("限制"),
             {
                 "fields": [
-                    "per_member_limit",
+                    ("per_member_limit", "limit_period"),
                     ("total_quota", "issued_count"),
                     "budget",
                     "reusable_after_refund",

@@ -90,6 +90,7 @@ class CouponTemplateForm(forms.ModelForm):
             "series",
             "categories",
             "per_member_limit",
+            "limit_period",
             "total_quota",
             "budget",
             "reusable_after_refund",

@@ -9,7 +9,7 @@ A coupon's status changes only along `TRANSITIONS`; INV-COUPON-ONCE is backed by
 constraint: at most one live (not reversed) redemption per coupon.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from jobs.dates import local_day_start
 from members.models import (
     Member,
     Order,
@@ -151,6 +152,22 @@ class ValidityKind(models.TextChoices):
     RELATIVE = "relative", _("领券后 N 天")
 
 
+class LimitPeriod(models.TextChoices):
+    """What the per-member limit counts: every coupon of the template ever issued to the member,
+    or only those issued in the current calendar year or month (a birthday coupon, once a year)."""
+
+    EVER = "ever", _("不分周期")
+    YEAR = "year", _("每自然年")
+    MONTH = "month", _("每自然月")
+
+
+LIMIT_PHRASES = {
+    LimitPeriod.EVER: _("每人限领 %(limit)s 张"),
+    LimitPeriod.YEAR: _("每人每年限领 %(limit)s 张"),
+    LimitPeriod.MONTH: _("每人每月限领 %(limit)s 张"),
+}
+
+
 class UsableIn(models.TextChoices):
     ALL = "all", _("全部门店")
     REGIONS = "regions", _("指定片区")
@@ -207,6 +224,13 @@ class CouponTemplate(TimeStampedModel):
     categories = models.JSONField(_("适用品类"), default=list, blank=True)
     # Limits.
     per_member_limit = models.PositiveSmallIntegerField(_("每人限领"), default=1)
+    limit_period = models.CharField(
+        _("限领周期"),
+        max_length=10,
+        choices=LimitPeriod,
+        default=LimitPeriod.EVER,
+        help_text=_("每年发一次的券（如生日券）选“每自然年”，限领只数当年发的券。"),
+    )
     total_quota = models.PositiveIntegerField(
         _("发放总量"), null=True, blank=True, help_text=_("留空表示不限。")
     )
@@ -258,6 +282,9 @@ class CouponTemplate(TimeStampedModel):
                 condition=Q(per_member_limit__gte=1), name="coupon_per_member_limit_ge1"
             ),
             models.CheckConstraint(
+                condition=Q(limit_period__in=LimitPeriod.values), name="coupon_limit_period_known"
+            ),
+            models.CheckConstraint(
                 condition=(
                     Q(
                         validity=ValidityKind.FIXED,
@@ -277,6 +304,18 @@ class CouponTemplate(TimeStampedModel):
     @property
     def has_threshold(self) -> bool:
         return self.min_spend > 0
+
+    def limit_counted_since(self, on: date) -> date | None:
+        """The first local day whose issued coupons count toward the per-member limit on `on`
+        (None: every coupon ever issued counts)."""
+        if self.limit_period == LimitPeriod.YEAR:
+            return on.replace(month=1, day=1)
+        if self.limit_period == LimitPeriod.MONTH:
+            return on.replace(day=1)
+        return None
+
+    def limit_description(self) -> str:
+        return str(LIMIT_PHRASES[self.limit_period] % {"limit": self.per_member_limit})
 
 
 class WelcomePackItem(models.Model):
@@ -448,6 +487,13 @@ class CouponQuerySet(models.QuerySet):
 
     def expiring_between(self, start, end):
         return self.unused().filter(valid_until__gte=start, valid_until__lte=end)
+
+    def counting_toward_limit(self, template: "CouponTemplate", *, on: date):
+        """The coupons of `template`, in any status, that count toward its per-member limit on
+        the local date `on` (CouponTemplate.limit_period)."""
+        coupons = self.filter(template_id=template.pk)
+        since = template.limit_counted_since(on)
+        return coupons if since is None else coupons.filter(issued_at__gte=local_day_start(since))
 
     def with_code(self, code: str):
         """The coupon a till typed or scanned: spaces dropped, case ignored (see `compact_code`)."""

@@ -57,14 +57,15 @@ def _in_batch_q(batch: IssueBatch) -> Q:
 
 
 def _at_limit_q(template: CouponTemplate, lo: int, hi: int) -> Q:
-    """Holds `per_member_limit` coupons of the template already, in any status.
+    """Holds `per_member_limit` coupons of the template already, in any status (within the
+    template's limit period).
 
     Written so that Postgres reads the coupons once, before the INSERT writes any: NOT EXISTS
     becomes an anti-join, NOT IN over the range's full holders a hashed subplan. (A per-member
     count subquery, planned while the table looks empty, would rescan the coupons the same
     INSERT is writing, once per member.)
     """
-    of_template = Coupon.objects.filter(template_id=template.pk)
+    of_template = Coupon.objects.counting_toward_limit(template, on=timezone.localdate())
     if template.per_member_limit == 1:
         return Q(Exists(of_template.filter(member_id=OuterRef("pk"))))
     full = (

@@ -121,11 +121,12 @@ def _check_limits(template: CouponTemplate, member: Member, store: Store) -> Non
             _("本店本月的单张发券额度（%(count)s 张）已用完。")
             % {"count": allowance_monthly(store)},
         )
-    held = Coupon.objects.filter(template=template, member=member).count()
+    on = timezone.localdate()
+    held = Coupon.objects.counting_toward_limit(template, on=on).filter(member=member).count()
     if held >= template.per_member_limit:
         raise RuleViolation(
             "per_member_limit",
-            _("该会员已领过此券，每人限领 %(limit)s 张。") % {"limit": template.per_member_limit},
+            _("该会员已领满此券（%(limit)s）。") % {"limit": template.limit_description()},
         )
     room, short_of = issuing_room(template)
     if room == 0:

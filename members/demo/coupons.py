@@ -20,6 +20,7 @@ from coupons.models import (
     CouponSettings,
     CouponTemplate,
     IssueBatch,
+    LimitPeriod,
     TemplateStatus,
     WelcomePackItem,
 )
@@ -77,8 +78,8 @@ def demo_templates(admin: User) -> list[CouponTemplate]:
         WelcomePackItem.objects.create(
             template=_template(name, face, spend, ease, admin), position=position
         )
-    # A birthday coupon every year: the per-member limit counts every coupon of the template.
-    birthday = _template(*BIRTHDAY, admin, per_member_limit=99)
+    # A birthday coupon once a year: the per-member limit counts this year's coupons only.
+    birthday = _template(*BIRTHDAY, admin, limit_period=LimitPeriod.YEAR)
     settings_row = CouponSettings.current()
     settings_row.birthday_template = birthday
     settings_row.save()

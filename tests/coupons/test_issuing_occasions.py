@@ -11,6 +11,7 @@ from coupons.models import (
     Coupon,
     CouponSettings,
     IssueBatch,
+    LimitPeriod,
     TemplateStatus,
     WelcomePackItem,
 )
@@ -143,3 +144,36 @@ def test_the_daily_task_issues_this_months_birthday_coupons(
     with django_capture_on_commit_callbacks(execute=True):
         tasks.birthday_coupons_daily.delay()
     assert Coupon.objects.filter(member=member, template=birthday_template).count() == 1
+
+
+@pytest.fixture
+def yearly_birthday_template(birthday_template):
+    birthday_template.per_member_limit = 1
+    birthday_template.limit_period = LimitPeriod.YEAR
+    birthday_template.save()
+    return birthday_template
+
+
+def test_a_yearly_limit_lets_last_years_birthday_coupon_not_count(
+    yearly_birthday_template, store_a
+):
+    # given a member who got last year's birthday coupon
+    member = MemberFactory(home_store=store_a, birthday=date(1990, 11, 30))
+    birthday_coupons_issue(month=JOINED)
+    a_year_ago = timezone.now() - timedelta(days=366)
+    Coupon.objects.filter(member=member).update(issued_at=a_year_ago)
+    # when this year's birthday batch runs
+    batch = birthday_coupons_issue(month=date(2027, 11, 3))
+    # then the member gets this year's coupon too
+    assert Coupon.objects.filter(member=member).count() == 2
+    assert batch.issued_count == 1
+
+
+def test_a_yearly_limit_still_holds_within_the_year(yearly_birthday_template, store_a):
+    member = MemberFactory(home_store=store_a, birthday=date(1990, 11, 30))
+    birthday_coupons_issue(month=JOINED)
+
+    batch = birthday_coupons_issue(month=date(2027, 11, 3))
+
+    assert Coupon.objects.filter(member=member).count() == 1
+    assert batch.skipped == {"per_member_limit": 1}

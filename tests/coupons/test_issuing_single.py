@@ -11,6 +11,7 @@ from coupons.models import (
     BatchStatus,
     Coupon,
     CouponSettings,
+    LimitPeriod,
     StoreCouponAllowance,
     TemplateStatus,
     UsableIn,
@@ -190,3 +191,18 @@ def test_guides_issuing_at_the_same_instant_never_overrun_the_allowance(store_a)
     assert len(issued) == 3, results
     assert codes == ["allowance_used_up"] * (THREADS - 3)
     assert Coupon.objects.count() == 3
+
+
+def test_a_monthly_limit_counts_only_this_months_coupons(guide_a, member_a):
+    # given a template limited to one a month, and last month's coupon of it
+    monthly = CouponTemplateFactory(
+        guide_may_issue=True, per_member_limit=1, limit_period=LimitPeriod.MONTH
+    )
+    last_month = coupon_issue_single(template=monthly, member=member_a, actor=guide_a)
+    Coupon.objects.filter(pk=last_month.pk).update(issued_at=timezone.now() - timedelta(days=32))
+    # when the guide hands it out this month, then again
+    coupon_issue_single(template=monthly, member=member_a, actor=guide_a)
+    error = refused(template=monthly, member=member_a, actor=guide_a)
+    # then the first works; the second is refused with the period in the message
+    assert error.code == "per_member_limit"
+    assert "每人每月限领 1 张" in str(error.message)
