@@ -2,6 +2,7 @@
 lines) and coupons (read-only; the one write is 作废, through the status door, audited)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -121,6 +122,10 @@ class IssueBatchAdmin(ReadOnlyAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = BatchForm(request.POST or None, user=request.user)
+        # Thousands of segments: searched as the user types, not listed in one <select>.
+        field = form.fields["segment"]
+        field.widget = AutocompleteSelect(self.model._meta.get_field("segment"), self.admin_site)
+        field.widget.choices = field.choices
         if request.method == "POST" and form.is_valid():
             try:
                 batch = batch_create(actor=request.user, **form.batch_arguments())
@@ -134,6 +139,7 @@ class IssueBatchAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "title": gettext("新建发券批次"),
             "form": form,
+            "media": self.media + form.media,
         }
         status = 400 if form.is_bound else 200
         return TemplateResponse(

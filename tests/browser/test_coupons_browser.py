@@ -145,7 +145,10 @@ def test_hq_issues_to_a_segment_watches_progress_and_the_store_sees_its_share(
     page.goto(f"{live_server.url}/admin/coupons/issuebatch/add/")
     page.locator("select[name=template]").select_option(label="满200减30")
     page.locator("input[name=source][value=segment]").check()
-    page.locator("select[name=segment]").select_option(label="全部会员（测试）")
+    # the segment is searched as HQ types (the admin's select2 autocomplete)
+    page.locator("select[name=segment] + .select2").click()
+    page.locator(".select2-search__field").fill("全部会员")
+    page.locator(".select2-results__option", has_text="全部会员（测试）").click()
     page.get_by_role("button", name="开始发券").click()
     page.wait_for_load_state("networkidle")
 
