@@ -2,7 +2,6 @@
 lines) and coupons (read-only; the one write is 作废, through the status door, audited)."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 
-from members.admin_base import ReadOnlyAdmin
+from members.admin_base import ReadOnlyAdmin, autocomplete
 from members.errors import RuleViolation
 from members.phones import mask_phone
 from members.transitions import IllegalTransition
@@ -123,9 +122,7 @@ class IssueBatchAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = BatchForm(request.POST or None, user=request.user)
         # Thousands of segments: searched as the user types, not listed in one <select>.
-        field = form.fields["segment"]
-        field.widget = AutocompleteSelect(self.model._meta.get_field("segment"), self.admin_site)
-        field.widget.choices = field.choices
+        autocomplete(form.fields["segment"], self.model._meta.get_field("segment"), self.admin_site)
         if request.method == "POST" and form.is_valid():
             try:
                 batch = batch_create(actor=request.user, **form.batch_arguments())

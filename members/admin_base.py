@@ -1,5 +1,6 @@
 """The base of every HQ admin page: HQ staff only, querysets through visible_to(user)."""
 
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
@@ -14,6 +15,15 @@ from .models import Role
 def is_hq_staff(request) -> bool:
     user = request.user
     return user.is_active and user.is_staff and user.is_hq
+
+
+def autocomplete(form_field, model_field, admin_site) -> None:
+    """Turn a custom admin form's choice of a model with thousands of rows (stores, segments)
+    into the admin's search-as-you-type widget. `model_field` is a foreign key, on a model the
+    admin registers, to the chosen model; the search is that model's admin (its scope and
+    search_fields). The page must render the form's media."""
+    form_field.widget = AutocompleteSelect(model_field, admin_site)
+    form_field.widget.choices = form_field.choices
 
 
 class EstimatedCountPaginator(Paginator):

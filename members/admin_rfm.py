@@ -13,8 +13,8 @@ from unfold.admin import StackedInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelectWidget
 
-from .admin_base import ReadOnlyAdmin, SingletonSettingsAdmin, is_hq_staff
-from .models import MemberRfm, RfmGroup, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
+from .admin_base import ReadOnlyAdmin, SingletonSettingsAdmin, autocomplete, is_hq_staff
+from .models import Member, MemberRfm, RfmGroup, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 from .selectors import plain_number
 from .views_groups import migration_page
 
@@ -135,7 +135,12 @@ class RfmRunAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         context, status = migration_page(request.user, request.GET)
-        _unfold_selects(context["form"])
+        form = context["form"]
+        _unfold_selects(form)
+        if "store" in form.fields:  # thousands of stores: searched, not listed
+            home_store = Member._meta.get_field("home_store")
+            autocomplete(form.fields["store"], home_store, self.admin_site)
+        context["media"] = self.media + form.media
         context.update(
             self.admin_site.each_context(request),
             title=gettext("客户群迁移矩阵"),

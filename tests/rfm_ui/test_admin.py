@@ -1,5 +1,6 @@
 """HQ admin pages for RFM: settings, runs, jobs, the member's figures, tags, the matrix page."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -246,3 +247,16 @@ def test_store_staff_are_refused_even_with_the_staff_flag(client, request, who, 
     response = client.get(reverse(name, args=args))
 
     assert response.status_code == 403
+
+
+def test_matrix_page_searches_the_store_instead_of_listing_every_store(hq_client, store_a, store_b):
+    build_history({MemberFactory(home_store=store_b): [G.ORDINARY_VALUE] * 2}, [D1, D2])
+
+    listed = hq_client.get(reverse("admin:members_rfmrun_migration"))
+    chosen = hq_client.get(reverse("admin:members_rfmrun_migration"), {"store": store_b.pk})
+
+    store_select = re.compile(r'<select name="store".*?</select>', re.S)
+    assert "admin-autocomplete" in listed.text and "select2" in listed.text
+    assert str(store_a) not in store_select.search(listed.text).group()
+    assert chosen.context["matrix"].total == 1
+    assert str(store_b) in store_select.search(chosen.text).group()
