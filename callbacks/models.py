@@ -368,6 +368,8 @@ class CallbackTask(TimeStampedModel):
             # Conversion: a member's callbacks that reached them, latest first; the cooldown.
             models.Index(fields=["member", "reached_at"], name="task_member_reached"),
             models.Index(fields=["member", "last_called_at"], name="task_member_called"),
+            # The segment condition "called in the last N days" (callbacks.segment_conditions).
+            models.Index(fields=["last_called_at"], name="task_last_called"),
         ]
 
     def __str__(self):

@@ -59,4 +59,8 @@ class Migration(migrations.Migration):
             model_name='lifecyclesettings',
             constraint=models.CheckConstraint(condition=models.Q(('automated_interval_days__gte', 1), ('automated_interval_days__lte', 365)), name='lifecycle_interval_days_range'),
         ),
+        migrations.AddIndex(
+            model_name='callbacktask',
+            index=models.Index(fields=['last_called_at'], name='task_last_called'),
+        ),
     ]
