@@ -9,7 +9,10 @@ class CallbacksConfig(AppConfig):
     def ready(self):
         from members.services import REBIND_FOLLOWERS
 
-        from . import segment_conditions  # noqa: F401  (registers the callback conditions)
+        from . import (
+            admin_settings,  # noqa: F401  (the lifecycle rules' admin)
+            segment_conditions,  # noqa: F401  (registers the callback conditions)
+        )
         from .services.reassign import open_tasks_follow
 
         if open_tasks_follow not in REBIND_FOLLOWERS:

@@ -11,13 +11,24 @@ counted order within 60 days after a reached or successful call converts the tas
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Order, Product, Region, Segment, Store, TimeStampedModel
+from members.models import (
+    Member,
+    Order,
+    Product,
+    Region,
+    Segment,
+    SingletonSettings,
+    Store,
+    TimeStampedModel,
+)
 from members.scope import scope_q, shared_or_scope_q
 from members.transitions import Transitions
+from messaging.sms import SmsTemplateValidator
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 # Conversion counts an order up to and including the 60th local day after the call (DOMAIN.md).
@@ -51,6 +62,9 @@ PLAN_TRANSITIONS = Transitions(
 class PlanTarget(models.TextChoices):
     SEGMENT = "segment", _("分组")
     PHONES = "phones", _("手机号名单")
+    # The month's lifecycle plan: its tasks are added night by night by the lifecycle rules
+    # (callbacks.services.lifecycle), never by the generation job.
+    LIFECYCLE = "lifecycle", _("生命周期规则（系统每晚生成）")
 
 
 class PriorityOrder(models.TextChoices):
@@ -186,6 +200,12 @@ class CallbackPlan(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PlanStatus.values), name="plan_status_known"
+            ),
+            # One lifecycle plan per month (starting on its first day), whatever re-runs.
+            models.UniqueConstraint(
+                fields=["starts_on"],
+                condition=Q(target_kind=PlanTarget.LIFECYCLE),
+                name="one_lifecycle_plan_per_month",
             ),
         ]
         indexes = [models.Index(fields=["status", "-starts_on"], name="plan_status_start")]
@@ -348,6 +368,8 @@ class CallbackTask(TimeStampedModel):
             # Conversion: a member's callbacks that reached them, latest first; the cooldown.
             models.Index(fields=["member", "reached_at"], name="task_member_reached"),
             models.Index(fields=["member", "last_called_at"], name="task_member_called"),
+            # The segment condition "called in the last N days" (callbacks.segment_conditions).
+            models.Index(fields=["last_called_at"], name="task_last_called"),
         ]
 
     def __str__(self):
@@ -397,3 +419,102 @@ class CallbackAttempt(models.Model):
 
     def __str__(self):
         return f"{self.task_id} {self.outcome}"
+
+
+# --- Lifecycle rules (生命周期规则) ---------------------------------------------------------------
+
+# What a lifecycle SMS template may name: the member's name.
+LIFECYCLE_PLACEHOLDERS = ("name",)
+
+
+def lifecycle_script_default() -> str:
+    return (
+        "您好，我是您的专属导购。好久没见您来店里了，"
+        "最近店里有适合您的新品和会员礼遇，想邀请您来看看……"
+    )
+
+
+def retention_sms_default() -> str:
+    return (
+        f"{settings.BRAND_SMS_SIGNATURE}{{name}}您好，感谢您一直以来的支持，本月会员礼遇已为您备好，"
+        "欢迎到店体验。回复TD退订"
+    )
+
+
+def winback_sms_default() -> str:
+    return (
+        f"{settings.BRAND_SMS_SIGNATURE}{{name}}您好，好久不见，我们为您准备了回店专属优惠，"
+        "期待您再次光临。回复TD退订"
+    )
+
+
+def _days(default: int, high: int, label, help_text):
+    return models.PositiveSmallIntegerField(
+        label,
+        default=default,
+        validators=[MinValueValidator(1), MaxValueValidator(high)],
+        help_text=help_text,
+    )
+
+
+class LifecycleSettings(SingletonSettings):
+    """HQ's lifecycle rules (one row), run every night after the regroup
+    (callbacks.services.lifecycle): valuable members get a person, ordinary ones the system
+    (DOMAIN.md); nobody inside the care window after a purchase is approached for selling."""
+
+    personal_enabled = models.BooleanField(
+        _("启用：重要保持 / 重要挽留会员由导购回访"),
+        default=False,
+        help_text=_(
+            "每晚为最近没有回访过的重要保持、重要挽留会员生成回访任务，给其专属导购（无导购时给店长）。"
+        ),
+    )
+    personal_quiet_days = _days(
+        30, 365, _("多少天内没有回访过"), _("最近 N 天内在任何计划里被回访过的会员不再生成任务。")
+    )
+    personal_due_days = _days(7, 60, _("任务完成期限（天）"), _("任务生成后多少天内要回访。"))
+    personal_script = models.TextField(
+        _("回访话术"), default=lifecycle_script_default, help_text=_("导购打电话时看到的话术。")
+    )
+    automated_enabled = models.BooleanField(
+        _("启用：一般保持 / 一般挽留会员自动发消息"),
+        default=False,
+        help_text=_("每晚给一般保持、一般挽留会员发自动短信（营销信息：拒收的会员不发）。"),
+    )
+    automated_interval_days = _days(
+        30, 365, _("两次自动消息至少间隔（天）"), _("同一会员 N 天内最多收到一条自动消息。")
+    )
+    retention_sms_template = models.TextField(
+        _("一般保持会员短信模板"),
+        default=retention_sms_default,
+        validators=[SmsTemplateValidator(placeholders=LIFECYCLE_PLACEHOLDERS)],
+        help_text=_("可用的占位符：{name} 会员姓名。须以品牌签名开头或结尾，并含“回复TD退订”。"),
+    )
+    winback_sms_template = models.TextField(
+        _("一般挽留会员短信模板"),
+        default=winback_sms_default,
+        validators=[SmsTemplateValidator(placeholders=LIFECYCLE_PLACEHOLDERS)],
+        help_text=_("可用的占位符：{name} 会员姓名。须以品牌签名开头或结尾，并含“回复TD退订”。"),
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("生命周期规则")
+        verbose_name_plural = _("生命周期规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(personal_quiet_days__gte=1, personal_quiet_days__lte=365),
+                name="lifecycle_quiet_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(personal_due_days__gte=1, personal_due_days__lte=60),
+                name="lifecycle_due_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(automated_interval_days__gte=1, automated_interval_days__lte=365),
+                name="lifecycle_interval_days_range",
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("生命周期规则"))

@@ -7,7 +7,8 @@ The funnel counts tasks (one per member and plan):
   counted order within 60 days after the call (services.conversion), with its net amount;
 - call rate = called ÷ to call; success rate = successful ÷ called; conversion rate (the 60-day
   回访转化率) = converted ÷ called;
-- overdue (逾期): open tasks of active plans past their due date.
+- overdue (逾期): open tasks of active plans past their due date still waiting for a call
+  (CallbackTask.objects.overdue).
 Figures are scoped by the store and assignee the tasks were made for
 (CallbackTask.objects.figures_visible_to): a store sees its own guides, a guide their own row.
 A period selects the plans that start within it.
@@ -150,7 +151,13 @@ class Funnel:
 
 
 def _figures(today: datetime.date) -> dict:
-    open_overdue = Q(status__in=OPEN_STATUSES, plan__status=PlanStatus.ACTIVE, due_on__lt=today)
+    # The same tasks as CallbackTask.objects.overdue(on=today): still waiting for a call.
+    open_overdue = Q(
+        status__in=OPEN_STATUSES,
+        plan__status=PlanStatus.ACTIVE,
+        due_on__lt=today,
+        next_call_on__isnull=False,
+    )
     return {
         "to_call": Count("pk"),
         "called": Count("pk", filter=~Q(status=TaskStatus.PENDING)),

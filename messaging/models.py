@@ -17,8 +17,12 @@ from members.transitions import Transitions
 
 
 class MessageKind(models.TextChoices):
-    # Other features add their kinds here (e.g. callbacks: overdue callback tasks for a guide).
+    # Other features add their kinds here.
     COUPON_EXPIRY = "coupon_expiry", _("优惠券到期提醒")
+    # To a guide (staff, internal): how many of their callback tasks are overdue.
+    CALLBACK_OVERDUE = "callback_overdue", _("回访任务逾期提醒")
+    # To an ordinary retention / win-back member (SMS, marketing): the lifecycle rules' message.
+    LIFECYCLE_MESSAGE = "lifecycle_message", _("生命周期自动消息")
 
 
 class Channel(models.TextChoices):

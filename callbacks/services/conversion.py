@@ -3,10 +3,11 @@ successful call converts the task, with the order's net amount, credited once.
 
 The rule, for the members of an id range, recomputed from scratch each time (so it is idempotent
 by construction and a refund or a late import is reflected the next time it runs):
-- each counted order (not refunded in full) of the member credits the MOST RECENT callback that
-  reached the member before it, provided the order falls within that callback's window (up to the
-  end of the 60th local day after the call's day: `CallbackTask.conversion_until`); an older
-  callback is never credited in its place;
+- each counted order (not refunded in full) of the member credits the MOST RECENT call that
+  reached the member before it (a reached or successful `CallbackAttempt`, of any of the member's
+  tasks), provided the order falls within that call's window (up to the end of the 60th local day
+  after the call's day, Asia/Shanghai: `conversion_window_end`); an older callback is never
+  credited in its place;
 - a task is converted by the first order credited to it; an order converts at most one task (a
   unique constraint backs it).
 
@@ -17,6 +18,7 @@ on jobs.sweeps), which also catches bulk imports.
 
 import datetime
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -29,9 +31,16 @@ from jobs.services import id_ranges
 from jobs.sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
 from members.models import Member, Order
 
-from ..models import CONVERSION_DAYS, CallbackTask
+from ..models import CONVERSION_DAYS, CONVERTING_STATUSES, CallbackAttempt, CallbackTask
 
 JOB = "callbacks.convert"
+
+
+def conversion_window_end(called_at: datetime.datetime) -> datetime.datetime:
+    """The end of the 60th local day (Asia/Shanghai) after the call's day: an order paid before
+    it converts."""
+    day = called_at.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return local_day_start(day + datetime.timedelta(days=CONVERSION_DAYS + 1))
 
 
 def _settle(lo: int, hi: int) -> int:
@@ -39,37 +48,55 @@ def _settle(lo: int, hi: int) -> int:
     tasks = list(
         CallbackTask.objects.filter(member_id__gte=lo, member_id__lt=hi, reached_at__isnull=False)
         .select_for_update()
-        .order_by("member_id", "-reached_at", "-pk")
+        .order_by("pk")
     )
     if not tasks:
         return 0
-    credited = _credited(tasks, _orders_of(tasks))
+    reaches = _reaches_of(tasks)
+    credited = _credited(reaches, _orders_of(reaches))
     return _write(tasks, credited)
 
 
-def _orders_of(tasks: list[CallbackTask]) -> list[Order]:
-    earliest = min(task.reached_at for task in tasks)
+def _reaches_of(tasks: list[CallbackTask]) -> list[CallbackAttempt]:
+    """Every call that reached the member (reached or successful), of these tasks, latest first.
+    Each call opens its own window: a later call on the same task does not take back an order
+    an earlier one converted."""
+    return list(
+        CallbackAttempt.objects.filter(
+            task_id__in=[task.pk for task in tasks], outcome__in=CONVERTING_STATUSES
+        )
+        .annotate(member_ref=F("task__member_id"))
+        .order_by("-called_at", "-pk")
+        .only("pk", "task_id", "called_at")
+    )
+
+
+def _orders_of(reaches: list[CallbackAttempt]) -> list[Order]:
+    if not reaches:
+        return []
     return list(
         Order.objects.counted()
-        .filter(member_id__in={task.member_id for task in tasks}, paid_at__gte=earliest)
+        .filter(
+            member_id__in={reach.member_ref for reach in reaches},
+            paid_at__gte=min(reach.called_at for reach in reaches),
+        )
         .annotate(net=F("amount") - F("refunded_amount"))
         .order_by("paid_at", "pk")
         .only("pk", "member_id", "paid_at", "amount", "refunded_amount")
     )
 
 
-def _credited(tasks: list[CallbackTask], orders: list[Order]) -> dict[int, Order]:
-    """task id -> the first order credited to it."""
-    by_member = defaultdict(list)  # latest callback first
-    for task in tasks:
-        by_member[task.member_id].append(task)
+def _credited(reaches: list[CallbackAttempt], orders: list[Order]) -> dict[int, Order]:
+    """task id -> the first order credited to it: each order goes to the member's most recent
+    reaching call before it, when within that call's window, and to no other."""
+    by_member = defaultdict(list)  # latest call first
+    for reach in reaches:
+        by_member[reach.member_ref].append(reach)
     credited: dict[int, Order] = {}
     for order in orders:
-        latest = next(
-            (t for t in by_member[order.member_id] if t.reached_at <= order.paid_at), None
-        )
-        if latest is not None and order.paid_at < latest.conversion_until:
-            credited.setdefault(latest.pk, order)
+        latest = next((r for r in by_member[order.member_id] if r.called_at <= order.paid_at), None)
+        if latest is not None and order.paid_at < conversion_window_end(latest.called_at):
+            credited.setdefault(latest.task_id, order)
     return credited
 
 

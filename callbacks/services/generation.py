@@ -118,7 +118,7 @@ def _generate_range(run: JobRun, lo: int, hi: int) -> int:
     targets = plan_targets(plan, today=run.business_date).filter(pk__gte=lo, pk__lt=hi)
     candidates = plan_candidates(plan, targets, today=run.business_date)
     excluded = _exclusions_count(candidates)
-    written = _tasks_insert(plan, candidates.filter(exclusion=""))
+    written = plan_tasks_insert(plan, candidates.filter(exclusion=""))
     _counts_add(plan, written, excluded)
     return written
 
@@ -128,7 +128,17 @@ def _exclusions_count(candidates: QuerySet) -> dict[str, int]:
     return {row["exclusion"]: row["n"] for row in rows}
 
 
-def _tasks_insert(plan: CallbackPlan, eligible: QuerySet) -> int:
+def plan_tasks_insert(
+    plan: CallbackPlan,
+    eligible: QuerySet,
+    *,
+    next_call_on: datetime.date | None = None,
+    due_on: datetime.date | None = None,
+) -> int:
+    """One pending task of `plan` per member of `eligible` (annotated by `plan_candidates`), in
+    one INSERT ... SELECT; a member who has one already is skipped. The first call is on the
+    plan's start and the task is due on the plan's due date unless given. Returns the rows
+    written."""
     ops, meta = connection.ops, CallbackTask._meta
     rows = eligible.order_by("pk").values(
         "assignee_ref", "priority_ref", member_ref=F("pk"), store_ref=F("home_store_id")
@@ -145,8 +155,8 @@ def _tasks_insert(plan: CallbackPlan, eligible: QuerySet) -> int:
     values = [
         plan.pk,
         TaskStatus.PENDING.value,
-        ops.adapt_datefield_value(plan.starts_on),
-        ops.adapt_datefield_value(plan.due_on),
+        ops.adapt_datefield_value(next_call_on or plan.starts_on),
+        ops.adapt_datefield_value(due_on or plan.due_on),
         now,
         now,
     ]

@@ -4,8 +4,12 @@ along TASK_TRANSITIONS by this one function, with an audit row in the same trans
 - not reached: try again on the date given (tomorrow by default);
 - reached: the member answered; a follow-up date keeps the task on the list, none ends it;
 - declined, successful, wrong number: nothing more to do.
-A reached or successful call opens the 60-day conversion window (services.conversion). The
-member's opt-out, when they ask for it on the call, is recorded through the members service.
+A call that leaves an open task where it was (not reached again, reached again) is a no-op move
+of the status, but it is a call: its attempt, audit row and dates are recorded. Recording the
+outcome a closed task already has (a form sent twice) is a no-op: nothing is written, apart from
+the member's opt-out if it is asked for. A reached or successful call opens the 60-day conversion
+window (services.conversion). The member's opt-out, when they ask for it on the call, is recorded
+through the members service.
 """
 
 import datetime
@@ -14,13 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jobs.dates import local_day_start
 from members.audit import audit_record
 from members.errors import RuleViolation
 from members.services import member_marketing_opt_out
 
 from ..models import (
-    CONVERSION_DAYS,
     CONVERTING_STATUSES,
     TASK_TRANSITIONS,
     CallbackAttempt,
@@ -28,6 +30,7 @@ from ..models import (
     PlanStatus,
     TaskStatus,
 )
+from .conversion import conversion_window_end
 
 FINAL_STATUSES = (TaskStatus.DECLINED, TaskStatus.SUCCESSFUL, TaskStatus.WRONG_NUMBER)
 MAX_FOLLOW_UP_DAYS = 90
@@ -69,12 +72,6 @@ def _next_call_on(outcome: str, follow_up_on, today: datetime.date):
     return follow_up_on
 
 
-def conversion_window_end(called_at: datetime.datetime) -> datetime.datetime:
-    """The end of the 60th local day after the call's day: an order before it converts."""
-    day = timezone.localdate(called_at)
-    return local_day_start(day + datetime.timedelta(days=CONVERSION_DAYS + 1))
-
-
 @transaction.atomic
 def callback_outcome_record(
     *,
@@ -92,7 +89,10 @@ def callback_outcome_record(
     )
     _check(actor, task, outcome)
     now, before = timezone.now(), task.status
-    TASK_TRANSITIONS.check(before, outcome)  # raises on an illegal move
+    moves = TASK_TRANSITIONS.check(before, outcome)  # raises on an illegal move
+    if not moves and outcome in FINAL_STATUSES:
+        _opt_out(task, actor, opt_out)
+        return task
     next_call_on = _next_call_on(outcome, follow_up_on, timezone.localdate(now))
     note = (note or "").strip()
     attempt = CallbackAttempt.objects.create(
@@ -116,8 +116,12 @@ def callback_outcome_record(
         changes={"status": [before, outcome]},
         attempt=attempt.pk,
     )
-    if opt_out:
+    _opt_out(task, actor, opt_out)
+    return task
+
+
+def _opt_out(task: CallbackTask, actor, asked: bool) -> None:
+    if asked:
         member_marketing_opt_out(
             member=task.member, actor=actor, reason=_("回访时会员要求不再接收营销信息")
         )
-    return task

@@ -27,6 +27,11 @@ def _check_may_manage(actor, plan: CallbackPlan) -> None:
 
 
 def _check_ready(plan: CallbackPlan) -> None:
+    if plan.target_kind == PlanTarget.LIFECYCLE:
+        raise RuleViolation(
+            "plan_lifecycle_manual",
+            _("生命周期回访计划由系统每晚按规则生成任务，不能手动启动。"),
+        )
     if plan.target_kind == PlanTarget.PHONES and not plan.phones.strip():
         raise RuleViolation("plan_no_phones", _("手机号名单为空，不能启动回访计划。"))
     if plan.due_on < timezone.localdate():

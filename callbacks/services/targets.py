@@ -25,6 +25,9 @@ def plan_reach_q(plan: CallbackPlan) -> Q:
 
 
 def plan_targets_q(plan: CallbackPlan, *, today: datetime.date) -> Q:
+    if plan.target_kind == PlanTarget.LIFECYCLE:
+        # Chosen night by night by the lifecycle rules, never all at once.
+        return Q(pk__in=[])
     if plan.target_kind == PlanTarget.SEGMENT:
         q = segment_q(plan.segment, today=today)
     else:

@@ -1,4 +1,4 @@
-"""The nightly schedules are data (jobs/0002, 0003), and each names a task a worker actually has."""
+"""The nightly schedules are data (jobs/0002-0004), and each names a task a worker has."""
 
 import pytest
 from django_celery_beat.models import PeriodicTask
@@ -21,5 +21,8 @@ def test_every_scheduled_job_names_a_registered_task():
         "coupons.remind_nightly",
         "messaging.outbox_send",
         "members.purchase_summary_nightly",
+        "callbacks.convert_nightly",
+        "callbacks.lifecycle_nightly",
+        "callbacks.remind_overdue_daily",
     } <= scheduled
     assert scheduled <= set(app.tasks)
