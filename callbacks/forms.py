@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coupons.models import CouponTemplate
-from members.models import Segment
+from coupons.services.issuing_single import templates_issuable_at
+from members.models import Segment, User
 
 from .models import CallbackChannel, CallbackPlan, PlanTarget, PriorityOrder, TaskStatus
 from .services.plans import PLAN_FIELDS
@@ -63,7 +64,7 @@ class ReassignForm(forms.Form):
         super().__init__(*args, **kwargs)
         targets = reassign_targets(user)
         field = self.fields["to_user"]
-        field.queryset = type(user).objects.filter(pk__in=[target.pk for target in targets])
+        field.queryset = User.objects.filter(pk__in=[target.pk for target in targets])
         field.label_from_instance = lambda staff: staff.get_full_name() or staff.username
 
 
@@ -132,7 +133,10 @@ class PlanForm(forms.ModelForm):
         segments = Segment.objects.visible_to(user).filter(active=True).order_by("name")
         self.fields["segment"].queryset = segments
         self.fields["segment"].required = False
-        self.fields["coupon_template"].queryset = CouponTemplate.objects.active().easy_first()
+        templates = CouponTemplate.objects.active().easy_first()
+        if not user.is_hq:
+            templates = templates_issuable_at(store=user.store)
+        self.fields["coupon_template"].queryset = templates
         self.fields["cooldown_days"].validators.append(MaxValueValidator(MAX_COOLDOWN))
         self.fields["channel"].choices = CallbackChannel.choices
         self.fields["priority_order"].choices = PriorityOrder.choices

@@ -116,8 +116,9 @@ def _render_plan(request, plan: CallbackPlan, *, status: int = 200, error: str =
 def plan_detail(request, pk: int):
     if request.user.is_hq:
         return redirect("admin:callbacks_callbackplan_change", pk)
+    plan = _visible_plan(request, pk)  # another store's plan: 404 before anything else
     _plans_reader_check(request.user)
-    return _render_plan(request, _visible_plan(request, pk))
+    return _render_plan(request, plan)
 
 
 def _plan_move(request, pk: int, service, done: str):

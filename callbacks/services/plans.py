@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coupons.models import TemplateStatus
+from coupons.models import CouponTemplate
+from coupons.services.issuing_single import templates_issuable_at
 from members.audit import audit_record
 from members.errors import RuleViolation
 from members.models import Segment
@@ -127,10 +128,16 @@ def _clean_dates(fields: dict) -> None:
         raise RuleViolation("plan_past_due", _("截止日期已过，请选择今天或以后的日期。"))
 
 
-def _clean_coupon(fields: dict) -> None:
+def _clean_coupon(fields: dict, *, actor) -> None:
+    """The coupon offered: active, and for a store's plan one usable at the store."""
     template = fields.get("coupon_template")
-    if template is not None and template.status != TemplateStatus.ACTIVE:
-        raise RuleViolation("plan_coupon_inactive", _("所选优惠券模板未启用。"))
+    if template is None:
+        return
+    usable = CouponTemplate.objects.active().filter(pk=template.pk).exists()
+    if usable and not actor.is_hq:
+        usable = templates_issuable_at(store=actor.store).filter(pk=template.pk).exists()
+    if not usable:
+        raise RuleViolation("plan_coupon_unusable", _("所选优惠券模板未启用或本店不能使用。"))
 
 
 def plan_fields_clean(fields: dict, *, actor) -> dict:
@@ -145,7 +152,7 @@ def plan_fields_clean(fields: dict, *, actor) -> dict:
         raise RuleViolation("plan_no_name", _("请填写计划名称。"))
     _clean_target(fields, actor=actor)
     _clean_dates(fields)
-    _clean_coupon(fields)
+    _clean_coupon(fields, actor=actor)
     return fields
 
 
