@@ -21,7 +21,14 @@ from members.phones import mask_phone
 from .funnel_page import funnel_page
 from .models import CallbackAttempt, CallbackPlan, CallbackTask, PlanStatus
 from .selectors import FunnelBy, callback_funnel, plan_preview
-from .services.plans import PLAN_FIELDS, plan_activate, plan_close, plan_create, plan_update
+from .services.plans import (
+    PLAN_FIELDS,
+    plan_activate,
+    plan_close,
+    plan_create,
+    plan_fields_clean,
+    plan_update,
+)
 
 PLAN_COLOURS = {
     PlanStatus.DRAFT: "info",
@@ -45,8 +52,6 @@ class CallbackPlanAdminForm(forms.ModelForm):
         self._validate_constraints = False  # the service's Chinese sentences say it first
         if self.errors:
             return cleaned
-        from .services.plans import plan_fields_clean
-
         try:
             plan_fields_clean({name: cleaned.get(name) for name in PLAN_FIELDS}, actor=self.actor)
         except RuleViolation as refusal:
