@@ -145,3 +145,29 @@ def test_the_funnel_and_progress_query_counts_do_not_grow(
         assert client.get("/callbacks/funnel/").status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get("/callbacks/progress/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "plan", "plan": "99999999999999999999"},
+        {"period": "plan", "plan": "-1"},
+        {"period": "plan", "plan": "1e5"},
+    ],
+)
+def test_odd_filter_values_are_a_4xx_never_a_500(client, manager_a, params):
+    client.force_login(manager_a)
+    assert 400 <= client.get("/callbacks/funnel/", params).status_code < 500
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/callbacks/?guide=99999999999999999999",
+        "/callbacks/tasks/99999999999999999999/",
+        "/callbacks/plans/99999999999999999999/",
+    ],
+)
+def test_huge_ids_are_a_4xx_never_a_500(client, manager_a, path):
+    client.force_login(manager_a)
+    assert 400 <= client.get(path).status_code < 500

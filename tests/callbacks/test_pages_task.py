@@ -197,3 +197,10 @@ def test_reassigning_to_another_stores_guide_or_by_a_guide_is_refused(
     assert response.status_code == 403
     task.refresh_from_db()
     assert task.assignee == guide_a
+
+
+@pytest.mark.parametrize("to_user", ["99999999999999999999", "x", ""])
+def test_reassigning_to_an_odd_id_is_a_400(client, manager_a, task, to_user):
+    client.force_login(manager_a)
+    response = client.post(f"/callbacks/tasks/{task.pk}/reassign/", {"to_user": to_user})
+    assert response.status_code == 400
