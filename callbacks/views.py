@@ -15,6 +15,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -74,7 +75,11 @@ def worklist_page(request):
     params = request.GET.copy()
     params.pop("page", None)
     context = {"page": page, "filter_form": form, "query": params.urlencode(), "today": today}
-    return render(request, "callbacks/worklist.html", context, status=status)
+    fragment = request.htmx and not request.htmx.history_restore_request
+    template = "callbacks/_worklist_results.html" if fragment else "callbacks/worklist.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # --- One task -----------------------------------------------------------------------------------

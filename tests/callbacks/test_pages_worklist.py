@@ -130,3 +130,16 @@ def test_the_portal_tab_leads_to_the_worklist(client, guide_a):
     client.force_login(guide_a)
     body = client.get("/members/").content.decode()
     assert 'href="/callbacks/"' in body and "回访" in body
+
+
+def test_the_guide_filter_answers_htmx_with_the_list_alone(
+    client, manager_a, other_guide_a, tasks_a
+):
+    client.force_login(manager_a)
+
+    response = client.get("/callbacks/", {"guide": other_guide_a.pk}, HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "周的会员" in body and "会员0" not in body
+    assert "HX-Request" in response["Vary"]
