@@ -35,4 +35,5 @@ urlpatterns = [
     path("groups/migration/", views_groups.group_migration, name="group_migration"),
     path("segments/", include("members.segments.urls")),
     path("coupons/", include("coupons.urls")),
+    path("callbacks/", include("callbacks.urls")),
 ]

@@ -17,6 +17,7 @@ from members.purchases import purchase_summary_refresh
 from members.rfm import rfm_regroup
 from members.segments.materialise import segment_materialise
 
+from .callbacks import demo_callbacks
 from .coupons import demo_coupons
 from .organisation import DEMO_PASSWORD, organisation_create
 from .population import Population
@@ -60,6 +61,7 @@ def seed_demo(
     report(_("演示数据生成完毕，用时 %(s).1f 秒。") % {"s": time.monotonic() - started})
     _demo_regroup(today or timezone.localdate(), report)
     demo_coupons(today or timezone.localdate(), report)
+    demo_callbacks(report)
     report(demo_logins())
     return True
 

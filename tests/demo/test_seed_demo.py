@@ -305,3 +305,22 @@ def test_the_demo_has_coupons_of_every_kind_a_welcome_pack_and_birthday_coupons(
     assert sources == {"segment", "welcome", "birthday"}
     assert all(b.status == "finished" for b in IssueBatch.objects.all())
     assert Coupon.objects.count() == sum(IssueBatch.objects.values_list("issued_count", flat=True))
+
+
+def test_the_demo_has_a_store_plan_and_an_hq_plan_with_tasks_and_calls(demo, client):
+    from callbacks.models import CallbackAttempt, CallbackPlan, CallbackTask, PlanStatus
+
+    guide = User.objects.get(username="guide")
+    store_plan = CallbackPlan.objects.get(store=guide.store)
+    hq_plan = CallbackPlan.objects.get(store__isnull=True)
+    assert store_plan.status == hq_plan.status == PlanStatus.ACTIVE
+    assert CallbackTask.objects.filter(plan=store_plan, assignee=guide).count() > 7
+    assert CallbackAttempt.objects.filter(called_by=guide).count() == 7
+    assert store_plan.task_count == CallbackTask.objects.filter(plan=store_plan).count()
+    client.login(username="guide", password="siyu2026")
+    worklist = client.get("/callbacks/")
+    assert worklist.status_code == 200 and worklist.context["page"].object_list
+    client.login(username="manager", password="siyu2026")
+    funnel = client.get("/callbacks/funnel/")
+    assert funnel.context["funnel"].total.called == 7
+    assert "回访计划已启动" in "\n".join(demo)

@@ -61,6 +61,21 @@ ROUTES = {
     "coupons/batches/<int:pk>/progress/": Route("store", {"pk": "batch"}),
     "coupons/<int:pk>/": Route("store", {"pk": "coupon"}),
     "coupons/members/<int:pk>/issue/": Route("store", {"pk": "member"}, "post"),
+    # Callbacks: the worklist (store staff), a task (pk: CallbackTask, visible_to like its
+    # member), progress (managers), the funnel (managers, region managers; guides 403), plans
+    # (pk: CallbackPlan: HQ's are shared, a store's own only within its scope)
+    "callbacks/": Route("store"),
+    "callbacks/tasks/<int:pk>/": Route("store", {"pk": "task"}),
+    "callbacks/tasks/<int:pk>/record/": Route("store", {"pk": "task"}, "post"),
+    "callbacks/tasks/<int:pk>/reassign/": Route("store", {"pk": "task"}, "post"),
+    "callbacks/progress/": Route("store"),
+    "callbacks/funnel/": Route("store"),
+    "callbacks/plans/": Route("store"),
+    "callbacks/plans/new/": Route("store"),
+    "callbacks/plans/<int:pk>/": Route("store", {"pk": "plan"}),
+    "callbacks/plans/<int:pk>/edit/": Route("store", {"pk": "plan"}),
+    "callbacks/plans/<int:pk>/activate/": Route("store", {"pk": "plan"}, "post"),
+    "callbacks/plans/<int:pk>/close/": Route("store", {"pk": "plan"}, "post"),
     # Member API
     "api/": Route("store"),
     "api/<drf_format_suffix:format>": Route("store"),

@@ -11,9 +11,15 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from callbacks.models import PlanStatus, TaskStatus
 from coupons.models import UsableIn
 from members.models import OwnershipChange, RfmGroup, Segment, Tag, TagFamily
 from members.phones import mask_phone
+from tests.callbacks.factories import (
+    CallbackAttemptFactory,
+    CallbackPlanFactory,
+    CallbackTaskFactory,
+)
 from tests.coupons.factories import CouponFactory, CouponTemplateFactory, IssueBatchFactory
 from tests.coupons.factories_roi import RedemptionFactory
 from tests.isolation.routes import all_routes, classify, concrete_path
@@ -41,6 +47,8 @@ RUN_DATES = (date(2026, 5, 1), date(2026, 6, 1))
 # Each store's coupon face value and the order it was used on: sums no other figure can produce.
 COUPON_FACE = {"A": Decimal("1717.17"), "B": Decimal("2929.29")}
 COUPON_ORDER = {"A": Decimal("42424.42"), "B": Decimal("91919.19")}
+# Each store's converted callback amount: a funnel sum no other figure can produce.
+CALLBACK_AMOUNT = {"A": Decimal("31313.13"), "B": Decimal("57575.75")}
 GROUP_PAGE_QUERIES = [
     {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1]},
     {"date_from": RUN_DATES[0], "date_to": RUN_DATES[1], "store": "{store}"},
@@ -59,6 +67,9 @@ class Side:
     coupon_canaries: list = field(default_factory=list)
     # The store's first batch and its expiring coupon: the ids the batch and coupon URLs take.
     coupon_ids: dict = field(default_factory=dict)
+    # The store's own callback plan and its task: the ids the callback URLs take.
+    callback_ids: dict = field(default_factory=dict)
+    callback_canaries: list = field(default_factory=list)
 
     @property
     def canaries(self) -> list[str]:
@@ -74,6 +85,7 @@ class Side:
             str(self.group_count),
             self.segment.name,
             *self.coupon_canaries,
+            *self.callback_canaries,
         ]
 
 
@@ -103,9 +115,44 @@ def _side(letter: str, phone: str) -> Side:
     manager.user_permissions.add(export)
     guide.user_permissions.add(export)
     coupon_ids, coupons = _coupon_history(member, letter)
-    return Side(
+    side = Side(
         manager, guide, member, order, tag, GROUP_COUNT[letter], segment, coupons, coupon_ids
     )
+    side.callback_ids, side.callback_canaries = _callback_history(side, letter)
+    return side
+
+
+def _callback_history(side: Side, letter: str) -> tuple[dict, list[str]]:
+    """The store's own plan, the member's task in it (reached, converted on the canary order)
+    and the call: names, notes and a converted sum no other figure can produce."""
+    plan = CallbackPlanFactory(
+        store=side.member.home_store,
+        name=f"CANARYPLAN{letter}",
+        purpose=f"CANARYPURPOSE{letter}",
+        segment=side.segment,
+        status=PlanStatus.ACTIVE,
+        activated_at=timezone.now(),
+    )
+    task = CallbackTaskFactory(
+        plan=plan,
+        member=side.member,
+        status=TaskStatus.REACHED,
+        note=f"CANARYNOTE{letter}",
+        converted_order=side.order,
+        converted_amount=CALLBACK_AMOUNT[letter],
+    )
+    CallbackAttemptFactory(
+        task=task, outcome=TaskStatus.REACHED, note=f"CANARYCALL{letter}", called_by=side.guide
+    )
+    ids = {"task": task.pk, "plan": plan.pk}
+    canaries = [
+        plan.name,
+        plan.purpose,
+        f"CANARYNOTE{letter}",
+        f"CANARYCALL{letter}",
+        f"{CALLBACK_AMOUNT[letter]:,}",
+    ]
+    return ids, canaries
 
 
 def _coupon_history(member, letter: str) -> tuple[dict, list[str]]:
@@ -161,7 +208,12 @@ def sides(db):
 
 
 def _paths(side: Side) -> list[tuple[str, str]]:
-    objects = {"member": side.member.pk, "segment": side.segment.pk, **side.coupon_ids}
+    objects = {
+        "member": side.member.pk,
+        "segment": side.segment.pk,
+        **side.coupon_ids,
+        **side.callback_ids,
+    }
     fixed = {"object_id": side.member.pk, "order_no": side.order.order_no, "tag_id": side.tag.pk}
     result = []
     for route in all_routes():
@@ -200,10 +252,24 @@ def _bodies(user, own: Side, other: Side):
             client.force_login(user)
             response = getattr(client, method)(path, params)
             yield f"{method.upper()} {path} {params}", response, str(params)
+    for path, params in _callback_queries(other):
+        client.force_login(user)
+        yield f"GET {path} {params}", client.get(path, params), ""
     for query in GROUP_PAGE_QUERIES:
         params = {k: str(v).format(store=other.member.home_store_id) for k, v in query.items()}
         client.force_login(user)
         yield f"GET /groups/migration/ {params}", client.get("/groups/migration/", params), ""
+
+
+def _callback_queries(other: Side) -> list[tuple[str, dict]]:
+    """The worklist by the other store's guide, the funnel by every grouping and by the other
+    store's plan."""
+    funnel = [{"by": by} for by in ("plan", "store", "guide", "store_group", "region")]
+    funnel += [{"period": "plan", "plan": other.callback_ids["plan"], "by": "guide"}]
+    funnel += [{"period": "last_month"}]
+    return [("/callbacks/", {"guide": other.guide.pk})] + [
+        ("/callbacks/funnel/", params) for params in funnel
+    ]
 
 
 def _body(response) -> str:
@@ -282,3 +348,20 @@ def test_admin_pages_show_no_canary_to_a_store_manager_with_staff_flag(client, s
         path = concrete_path(route, {"object_id": other.member.pk, "content_type_id": 1})
         body = client.get(path).content.decode(errors="replace")
         assert not _leaks(body, other), (path, _leaks(body, other))
+
+
+def test_own_callback_canaries_are_visible_where_they_belong(sides):
+    # Guards the callback part of the walk: the plan, the call's note and the converted sum do
+    # show up on the store's own pages, so a B canary would be seen there if the scope slipped.
+    own = sides["A"]
+    client = APIClient()
+    client.force_login(own.manager)
+    task = own.callback_ids["task"]
+    worklist = client.get("/callbacks/").content.decode()
+    assert own.member.name in worklist and "CANARYPLANA" in worklist
+    page = client.get(f"/callbacks/tasks/{task}/").content.decode()
+    assert "CANARYCALLA" in page and "CANARYPURPOSEA" in page
+    funnel = client.get("/callbacks/funnel/", {"by": "plan"}).content.decode()
+    assert "CANARYPLANA" in funnel and "¥31,313.13" in funnel
+    plans = client.get("/callbacks/plans/").content.decode()
+    assert "CANARYPLANA" in plans

@@ -1,9 +1,12 @@
 """INV-STORE-ISOLATION, by URL: every pattern is classified and behaves as its class says."""
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from callbacks.models import CallbackTask, PlanStatus
 from members.models import Segment
+from tests.callbacks.factories import CallbackPlanFactory, CallbackTaskFactory
 from tests.isolation.routes import ROUTES, all_routes, classify, concrete_path
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +19,13 @@ HQ_ROUTES = [r for r in ROUTE_LIST if (c := classify(r)) and c.kind == "hq"]
 
 def _values(route, member, order_no="NO-X"):
     values = {"pk": member.pk, "object_id": member.pk, "content_type_id": 1, "order_no": order_no}
-    if classify(route).kwargs.get("pk") == "segment":
+    kind = classify(route).kwargs.get("pk")
+    if kind == "segment":
         values["pk"] = _sub_segment_of(member.home_store).pk
+    elif kind == "task":
+        values["pk"] = _callback_task_of(member).pk
+    elif kind == "plan":
+        values["pk"] = _callback_task_of(member).plan_id
     return {
         name: values.get(name, member.pk)
         for name in ["pk", "object_id", "content_type_id", "order_no"]
@@ -28,6 +36,18 @@ def _sub_segment_of(store):
     """A store sub-segment of the member's store: what a URL naming a segment is tried with."""
     segment, _ = Segment.objects.get_or_create(store=store, name=f"二次分组{store.code}")
     return segment
+
+
+def _callback_task_of(member):
+    """A task of an active plan of the member's own store: what a URL naming a task (or, by its
+    plan, a store's plan) is tried with."""
+    task = CallbackTask.objects.filter(member=member).first()
+    if task is None:
+        plan = CallbackPlanFactory(
+            store=member.home_store, status=PlanStatus.ACTIVE, activated_at=timezone.now()
+        )
+        task = CallbackTaskFactory(plan=plan, member=member)
+    return task
 
 
 def _request(client, route, member, **extra):

@@ -1,0 +1,157 @@
+"""Forms of the callback pages: input checks only. The rules (who may do what, which segment or
+phones a plan may target) live in callbacks.services."""
+
+import datetime
+
+from django import forms
+from django.core.validators import MaxValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coupons.models import CouponTemplate
+from coupons.services.issuing_single import templates_issuable_at
+from members.models import Segment, User
+
+from .models import CallbackChannel, CallbackPlan, PlanTarget, PriorityOrder, TaskStatus
+from .services.plans import PLAN_FIELDS
+from .services.reassign import reassign_targets
+
+MAX_NOTE = 1000
+# A pasted list of 50,000 phones with separators (as a coupon batch's).
+MAX_PHONES_TEXT = 50_000 * 20
+OUTCOMES = [(value, label) for value, label in TaskStatus.choices if value != TaskStatus.PENDING]
+MAX_COOLDOWN = 365
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("回访结果"),
+        choices=OUTCOMES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("请选择回访结果。"),
+            "invalid_choice": _("请选择回访结果。"),
+        },
+    )
+    note = forms.CharField(
+        label=_("备注"),
+        required=False,
+        max_length=MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("会员说了什么，下次要注意什么")}),
+        error_messages={"max_length": _("备注最多 %(limit_value)d 个字。")},
+    )
+    follow_up_on = forms.DateField(
+        label=_("下次回访日期"),
+        required=False,
+        widget=DATE_INPUT,
+        error_messages={"invalid": _("请输入正确的日期，例如 2026-01-05。")},
+    )
+    opt_out = forms.BooleanField(label=_("会员要求不再接收营销信息"), required=False)
+
+
+class ReassignForm(forms.Form):
+    to_user = forms.ModelChoiceField(
+        label=_("改派给"),
+        queryset=None,
+        error_messages={
+            "required": _("请选择要改派给的导购。"),
+            "invalid_choice": _("只能改派给本店在职的导购或店长。"),
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        targets = reassign_targets(user)
+        field = self.fields["to_user"]
+        field.queryset = User.objects.filter(pk__in=[target.pk for target in targets])
+        field.label_from_instance = lambda staff: staff.get_full_name() or staff.username
+
+
+class WorklistFilterForm(forms.Form):
+    guide = forms.ModelChoiceField(
+        label=_("导购"),
+        queryset=None,
+        required=False,
+        empty_label=_("全部导购"),
+        error_messages={"invalid_choice": _("所选导购不是本店员工。")},
+    )
+
+    def __init__(self, *args, guides, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guide"].queryset = guides
+        self.fields["guide"].label_from_instance = lambda staff: (
+            staff.get_full_name() or staff.username
+        )
+
+
+class PlanForm(forms.ModelForm):
+    """A store manager's own plan in the portal (HQ's plans are made in the admin)."""
+
+    phones = forms.CharField(
+        label=_("手机号名单"),
+        required=False,
+        max_length=MAX_PHONES_TEXT,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": _("每行一个手机号，或用逗号分隔。")}
+        ),
+        error_messages={"max_length": _("名单太长（最多 50,000 个手机号）。")},
+    )
+
+    class Meta:
+        model = CallbackPlan
+        fields = [name for name in PLAN_FIELDS]
+        widgets = {
+            "starts_on": DATE_INPUT,
+            "due_on": DATE_INPUT,
+            "target_kind": forms.RadioSelect,
+            "script": forms.Textarea(attrs={"rows": 4}),
+        }
+        error_messages = {
+            "name": {"required": _("请填写计划名称。")},
+            "purpose": {"required": _("请填写回访目的。")},
+            "script": {"required": _("请填写话术。")},
+            "starts_on": {
+                "required": _("请填写开始日期。"),
+                "invalid": _("请输入正确的日期，例如 2026-01-05。"),
+            },
+            "due_on": {
+                "required": _("请填写截止日期。"),
+                "invalid": _("请输入正确的日期，例如 2026-01-05。"),
+            },
+            "segment": {"invalid_choice": _("所选分组不存在或您无权使用。")},
+            "coupon_template": {"invalid_choice": _("所选优惠券模板不存在或未启用。")},
+            "cooldown_days": {
+                "invalid": _("冷却天数须是 0 到 365 之间的整数。"),
+                "max_value": _("冷却天数须是 0 到 365 之间的整数。"),
+                "min_value": _("冷却天数须是 0 到 365 之间的整数。"),
+            },
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        segments = Segment.objects.visible_to(user).filter(active=True).order_by("name")
+        self.fields["segment"].queryset = segments
+        self.fields["segment"].required = False
+        templates = CouponTemplate.objects.active().easy_first()
+        if not user.is_hq:
+            templates = templates_issuable_at(store=user.store)
+        self.fields["coupon_template"].queryset = templates
+        self.fields["cooldown_days"].validators.append(MaxValueValidator(MAX_COOLDOWN))
+        self.fields["channel"].choices = CallbackChannel.choices
+        self.fields["priority_order"].choices = PriorityOrder.choices
+        self.fields["target_kind"].choices = PlanTarget.choices
+        if not self.is_bound and self.instance.pk is None:
+            today = timezone.localdate()
+            self.initial.setdefault("starts_on", today)
+            self.initial.setdefault("due_on", today + datetime.timedelta(days=7))
+
+    def clean(self):
+        cleaned = super().clean()
+        # The plan's rules (dates, target) are checked by callbacks.services.plans, in Chinese;
+        # the model's constraints back them in the database.
+        self._validate_constraints = False
+        return cleaned
+
+    def plan_fields(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in PLAN_FIELDS}
