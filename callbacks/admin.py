@@ -19,7 +19,7 @@ from members.errors import RuleViolation
 from members.phones import mask_phone
 
 from .funnel_page import funnel_page
-from .models import CallbackAttempt, CallbackPlan, CallbackTask, PlanStatus
+from .models import HAND_MADE_TARGETS, CallbackAttempt, CallbackPlan, CallbackTask, PlanStatus
 from .selectors import FunnelBy, callback_funnel, plan_preview
 from .services.plans import (
     PLAN_FIELDS,
@@ -46,6 +46,11 @@ class CallbackPlanAdminForm(forms.ModelForm):
     class Meta:
         model = CallbackPlan
         fields = [*PLAN_FIELDS, *REACH_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "target_kind" in self.fields:
+            self.fields["target_kind"].choices = HAND_MADE_TARGETS
 
     def clean(self):
         cleaned = super().clean()

@@ -12,7 +12,13 @@ from coupons.models import CouponTemplate
 from coupons.services.issuing_single import templates_issuable_at
 from members.models import Segment, User
 
-from .models import CallbackChannel, CallbackPlan, PlanTarget, PriorityOrder, TaskStatus
+from .models import (
+    HAND_MADE_TARGETS,
+    CallbackChannel,
+    CallbackPlan,
+    PriorityOrder,
+    TaskStatus,
+)
 from .services.plans import PLAN_FIELDS
 from .services.reassign import reassign_targets
 
@@ -140,7 +146,7 @@ class PlanForm(forms.ModelForm):
         self.fields["cooldown_days"].validators.append(MaxValueValidator(MAX_COOLDOWN))
         self.fields["channel"].choices = CallbackChannel.choices
         self.fields["priority_order"].choices = PriorityOrder.choices
-        self.fields["target_kind"].choices = PlanTarget.choices
+        self.fields["target_kind"].choices = HAND_MADE_TARGETS
         if not self.is_bound and self.instance.pk is None:
             today = timezone.localdate()
             self.initial.setdefault("starts_on", today)

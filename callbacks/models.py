@@ -67,6 +67,10 @@ class PlanTarget(models.TextChoices):
     LIFECYCLE = "lifecycle", _("生命周期规则（系统每晚生成）")
 
 
+# What a person may choose when making a plan (the lifecycle plan is the system's own).
+HAND_MADE_TARGETS = [(value, label) for value, label in PlanTarget.choices if value != "lifecycle"]
+
+
 class PriorityOrder(models.TextChoices):
     EASY_FIRST = "easy_first", _("先易后难：买过在促商品的优先，再按客户群")
     GROUP = "group", _("按客户群（重要价值在前）")

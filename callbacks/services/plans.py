@@ -111,6 +111,10 @@ def _clean_phones(text: str, *, actor) -> str:
 
 
 def _clean_target(fields: dict, *, actor) -> None:
+    if fields.get("target_kind") == PlanTarget.LIFECYCLE:
+        raise RuleViolation(
+            "plan_lifecycle_by_hand", _("生命周期回访计划由系统每晚生成，不能手工创建或修改。")
+        )
     if fields.get("target_kind") == PlanTarget.PHONES:
         fields["segment"] = None
         fields["phones"] = _clean_phones(fields.get("phones") or "", actor=actor)

@@ -249,3 +249,22 @@ def test_the_plan_list_query_count_does_not_grow(
     client.force_login(manager_a)
     with django_assert_max_num_queries(5):
         assert client.get("/callbacks/plans/").status_code == 200
+
+
+def test_nobody_makes_a_lifecycle_plan_by_hand(client, manager_a, segment_a):
+    # given the lifecycle plan is the nightly rules' own: the form does not offer it
+    client.force_login(manager_a)
+    page = client.get("/callbacks/plans/new/").content.decode()
+    assert 'value="lifecycle"' not in page
+
+    # when a manager posts it all the same, through the page or the service
+    response = client.post(
+        "/callbacks/plans/new/", _form(target_kind="lifecycle", segment=segment_a.pk)
+    )
+    with pytest.raises(RuleViolation) as refused:
+        plan_create(fields=_fields(segment_a, target_kind=PlanTarget.LIFECYCLE), actor=manager_a)
+
+    # then both are refused and no plan is made
+    assert response.status_code == 400
+    assert refused.value.code == "plan_lifecycle_by_hand"
+    assert not CallbackPlan.objects.exists()
