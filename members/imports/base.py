@@ -2,8 +2,9 @@
 
 An `Importer` says how to parse a row (`parse`), what identifies it within a file (`key`), and how
 to turn a chunk of parsed rows into creates, updates and bad rows (`plan`) against lookups it
-loads once per chunk. `write` applies a plan with bulk statements. Nothing here runs a query per
-row; a row is either written whole or reported, never half-applied.
+loads once per chunk. `write` applies a plan with bulk statements; `apply` is the two together,
+and an importer with a set-based path on Postgres (orders) overrides it. Nothing here runs a
+query per row; a row is either written whole or reported, never half-applied.
 """
 
 import logging
@@ -41,6 +42,16 @@ class Plan:
 
 
 @dataclass
+class Applied:
+    """What applying one chunk did: how many rows were created and updated, and the rows refused
+    by checks against the database (the rest of the chunk's rows were already as in the file)."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
 class Counts:
     read: int = 0
     created: int = 0
@@ -69,6 +80,8 @@ class Importer:
     # The column a within-file duplicate is reported on, and the fields a re-import may change.
     key_column: ClassVar[str]
     update_fields: ClassVar[tuple[str, ...]] = ()
+    # Rows per chunk (one transaction each) when the caller does not say.
+    chunk_size: ClassVar[int] = DEFAULT_CHUNK_SIZE
 
     def parse(self, cells: Cells):
         """A parsed row (its cells' errors are left on `cells`)."""
@@ -80,6 +93,12 @@ class Importer:
 
     def plan(self, rows: list) -> Plan:
         raise NotImplementedError
+
+    def apply(self, rows: list) -> Applied:
+        """Apply one chunk of parsed rows (inside the chunk's transaction)."""
+        plan = self.plan(rows)
+        self.write(plan)
+        return Applied(len(plan.create), len(plan.update), plan.errors)
 
     def write(self, plan: Plan) -> None:
         if plan.create:
@@ -124,9 +143,9 @@ class ImportJob:
 
     def _process_chunk(self, records: tuple[Record, ...]) -> None:
         chunk = self._parse(records)
-        plan = self._apply(chunk)
+        applied = self._apply(chunk)
         self.seen.update(chunk.keys)
-        self.report.add_rows([*chunk.errors, *plan.errors])
+        self.report.add_rows([*chunk.errors, *applied.errors])
 
     def _parse(self, records: tuple[Record, ...]) -> "ParsedChunk":
         chunk = ParsedChunk(read=len(records))
@@ -149,38 +168,31 @@ class ImportJob:
                 chunk.rows.append(row)
         return chunk
 
-    def _apply(self, chunk: "ParsedChunk") -> Plan:
-        """Plan and write the chunk in one transaction, its counts with it. A write conflict
-        (another import committing the same rows in between) is retried once with fresh lookups;
-        a second one rejects the chunk's rows rather than half-applying them."""
+    def _apply(self, chunk: "ParsedChunk") -> Applied:
+        """Apply the chunk in one transaction, its counts with it. A write conflict (another
+        import committing the same rows in between) is retried once with fresh lookups; a second
+        one rejects the chunk's rows rather than half-applying them."""
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
-                    plan = self.importer.plan(chunk.rows) if chunk.rows else Plan()
-                    self.importer.write(plan)
-                    counts = self._save_counts(chunk, plan)
+                    applied = self.importer.apply(chunk.rows) if chunk.rows else Applied()
+                    counts = self._save_counts(chunk, applied)
             except IntegrityError:
                 logger.warning("import run %s: write conflict (attempt %s)", self.run.pk, attempt)
                 continue
             self.counts = counts
-            return plan
-        plan = Plan()
-        for row in chunk.rows:
-            plan.reject(
-                row.row,
-                "",
-                "",
-                _("写入冲突（可能有另一个导入同时写入同样的数据），请重新导入该文件。"),
-            )
-        self.counts = self._save_counts(chunk, plan)
-        return plan
+            return applied
+        reason = _("写入冲突（可能有另一个导入同时写入同样的数据），请重新导入该文件。")
+        applied = Applied(errors=[RowError(row.row, "", "", reason) for row in chunk.rows])
+        self.counts = self._save_counts(chunk, applied)
+        return applied
 
-    def _save_counts(self, chunk: "ParsedChunk", plan: Plan) -> Counts:
+    def _save_counts(self, chunk: "ParsedChunk", applied: Applied) -> Counts:
         counts = self.counts.plus(
             read=chunk.read,
-            created=len(plan.create),
-            updated=len(plan.update),
-            rejected=len({e.row for e in chunk.errors}) + len({e.row for e in plan.errors}),
+            created=applied.created,
+            updated=applied.updated,
+            rejected=len({e.row for e in chunk.errors}) + len({e.row for e in applied.errors}),
         )
         ImportRun.objects.filter(pk=self.run.pk).update(
             rows_read=counts.read,
@@ -214,7 +226,7 @@ def run_import(
     file_name: str,
     actor: User | None = None,
     report_path: Path | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     progress=None,
 ) -> ImportResult:
     """Import a CSV file. Raises ImportFileError, before writing anything, when it is unreadable."""
@@ -224,7 +236,7 @@ def run_import(
         file_name=shown(file_name)[-255:],
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    job = ImportJob(importer, run, ErrorReport(report_path), chunk_size)
+    job = ImportJob(importer, run, ErrorReport(report_path), chunk_size or importer.chunk_size)
     try:
         job.process(records, progress)
     except BaseException:

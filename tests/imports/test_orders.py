@@ -10,7 +10,7 @@ from members.services import order_attribution, order_create
 from tests.imports.helpers import errors, reasons, run_import
 from tests.members.factories import GuideFactory, MemberFactory, OrderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("order_import_path")]
 
 ORDERS = ImportKind.ORDERS
 
