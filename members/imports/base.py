@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import ImportKind, ImportRun, User
+from members.models import ImportKind, ImportRun, ImportStatus, User
 
 from .cells import Cells, RowError
 from .reading import Record, open_records
 from .report import ErrorReport, shown
+from .status import import_run_move
 
 logger = logging.getLogger(__name__)
 
@@ -202,15 +204,32 @@ class ImportJob:
         )
         return counts
 
-    def finish(self) -> ImportResult:
+    def finish(self, **fields) -> ImportResult:
+        """The run is FINISHED with its counts and stored bad rows (and `fields`)."""
         report_path = self.report.finish()
-        self.run.rows_read = self.counts.read
-        self.run.rows_created = self.counts.created
-        self.run.rows_updated = self.counts.updated
-        self.run.rows_rejected = self.counts.rejected
-        self.run.errors = self.report.stored
-        self.run.save()
+        import_run_move(
+            self.run,
+            ImportStatus.FINISHED,
+            rows_read=self.counts.read,
+            rows_created=self.counts.created,
+            rows_updated=self.counts.updated,
+            rows_rejected=self.counts.rejected,
+            errors=self.report.stored,
+            **fields,
+        )
         return ImportResult(self.run, self.counts, report_path)
+
+    def fail(self, reason: str, **fields) -> None:
+        """The run is FAILED: the rows of the chunks already committed stay (each chunk is whole),
+        and the first bad rows found so far are kept with the reason."""
+        self.report.abandon()
+        import_run_move(
+            self.run,
+            ImportStatus.FAILED,
+            errors=self.report.stored,
+            failure=reason,
+            **fields,
+        )
 
 
 def _duplicate_reason(first_row: int) -> str:
@@ -233,6 +252,8 @@ def run_import(
     records = open_records(stream, importer.columns)
     run = ImportRun.objects.create(
         kind=ImportKind(importer.kind),
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
         file_name=shown(file_name)[-255:],
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
@@ -240,6 +261,14 @@ def run_import(
     try:
         job.process(records, progress)
     except BaseException:
-        job.report.abandon()
+        record_failure(job, _("导入中断；已导入的行保留，重新导入该文件不会重复。"))
         raise
     return job.finish()
+
+
+def record_failure(job: ImportJob, reason: str, **fields) -> None:
+    """Mark the run failed without hiding the error that stopped it (the connection may be gone)."""
+    try:
+        job.fail(reason, **fields)
+    except Exception:
+        logger.exception("import run %s: could not record its failure", job.run.pk)
