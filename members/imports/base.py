@@ -9,13 +9,14 @@ query per row; a row is either written whole or reported, never half-applied.
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import batched
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import ImportKind, ImportRun, ImportStatus, User
@@ -138,15 +139,27 @@ class ImportJob:
         self.seen: dict[tuple, int] = {}  # key -> the row where it first appeared
 
     def process(self, records: Iterator[Record], progress=None) -> None:
-        for chunk in batched(records, self.chunk_size):
-            self._process_chunk(chunk)
-            if progress:
-                progress(self.counts)
+        """Apply the file chunk by chunk, reading and parsing the next chunk in a helper thread
+        meanwhile: the database works on one chunk (the GIL released) while Python parses the
+        next. Reading and parsing touch no database; the helper speaks the caller's language."""
+        chunks = batched(records, self.chunk_size)
+        language = translation.get_language()
 
-    def _process_chunk(self, records: tuple[Record, ...]) -> None:
-        chunk = self._parse(records)
+        def parse_next() -> ParsedChunk | None:
+            with translation.override(language):
+                batch = next(chunks, None)
+                return None if batch is None else self._parse(batch)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-parse") as parser:
+            ahead = parser.submit(parse_next)
+            while (chunk := ahead.result()) is not None:
+                ahead = parser.submit(parse_next)
+                self._apply_chunk(chunk)
+                if progress:
+                    progress(self.counts)
+
+    def _apply_chunk(self, chunk: "ParsedChunk") -> None:
         applied = self._apply(chunk)
-        self.seen.update(chunk.keys)
         self.report.add_rows([*chunk.errors, *applied.errors])
 
     def _parse(self, records: tuple[Record, ...]) -> "ParsedChunk":
@@ -168,6 +181,7 @@ class ImportJob:
                 chunk.errors.extend(cells.errors)
             else:
                 chunk.rows.append(row)
+        self.seen.update(chunk.keys)
         return chunk
 
     def _apply(self, chunk: "ParsedChunk") -> Applied:
