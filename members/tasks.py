@@ -135,9 +135,9 @@ def _purchase_summary(business_date: datetime.date) -> None:
 
 # One task per uploaded file: the rows must be read in order (a repeated order number is refused
 # at its second occurrence), so the file is not split across tasks; each chunk commits on its own
-# with the run's progress. A million order rows take about a minute set-based on Postgres, so the
-# limits are wider than the default four minutes, and still under the broker's visibility
-# timeout (an hour), past which an unacknowledged task would be delivered twice.
+# with the run's progress. A million order rows took 3 minutes set-based on Postgres (bench/, on a
+# busy 2-core machine), so the limits are wider than the default four minutes, and still under
+# the broker's visibility timeout (an hour), past which an unacknowledged task is delivered twice.
 IMPORT_SOFT_TIME_LIMIT = 25 * 60
 IMPORT_TIME_LIMIT = 30 * 60
 

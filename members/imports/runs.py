@@ -44,7 +44,7 @@ def import_upload_create(*, kind: str, upload: UploadedFile, actor: User) -> Imp
     )
     run.file.save(upload.name, upload, save=False)
     run.save()
-    from members.tasks import import_run_task
+    from members.tasks import import_run_task  # the task module imports this one
 
     import_run_task.delay_on_commit(run.pk)
     return run
