@@ -33,7 +33,12 @@ SEED = 20240105
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="order rows in the CSV")
-    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="rows per transaction (default: the importer's)",
+    )
     parser.add_argument("--reimport", action="store_true", help="also time a second, no-op run")
     return parser.parse_args()
 
@@ -157,7 +162,7 @@ def empty_orders() -> None:
         cursor.execute(f"TRUNCATE {Order._meta.db_table} CASCADE")
 
 
-def time_import(path: Path, chunk_size: int) -> float:
+def time_import(path: Path, chunk_size: int | None) -> float:
     from django.core.management import call_command
 
     started = time.perf_counter()

@@ -1,8 +1,9 @@
 """HQ admin: CSV imports (upload, result, bad-row report).
 
-Only HQ staff import: the list, the detail, the upload page and the report download all answer
-403 to anyone else (the admin itself already turns away non-staff). The upload runs the same
-importer as the commands, synchronously, and lands on the ImportRun it wrote.
+Only HQ staff import: the list, the detail, the upload page, its progress and the report download
+all answer 403 to anyone else (the admin itself already turns away non-staff). The upload checks
+the file can be read, keeps it and starts a background job (members.imports.runs); it lands on
+the run's page, which follows the job (htmx, every second) and shows the bad rows when it ends.
 """
 
 import csv
@@ -16,13 +17,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_htmx.http import HttpResponseClientRefresh
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminSelectWidget
 
 from .admin_base import ReadOnlyAdmin, is_hq_staff
 from .audit import audit_record
-from .imports import IMPORTERS, ImportFileError, import_file
+from .imports import IMPORTERS, ImportFileError
 from .imports.report import REPORT_HEADER, stored_report_rows
+from .imports.runs import import_upload_create
 from .models import ImportKind, ImportRun
+
+PROGRESS_TEMPLATE = "admin/imports/_importrun_progress.html"
 
 
 class ImportUploadForm(forms.Form):
@@ -41,6 +46,7 @@ class ImportRunAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "kind",
+        "status",
         "file_name",
         "rows_read",
         "rows_created",
@@ -48,15 +54,17 @@ class ImportRunAdmin(ReadOnlyAdmin):
         "rows_rejected",
         "created_by",
     )
-    list_filter = ("kind",)
+    list_filter = ("kind", "status")
     search_fields = ("file_name",)
     list_select_related = ("created_by",)
     fields = (
         "kind",
         "file_name",
+        "status",
         ("rows_read", "rows_created", "rows_updated", "rows_rejected"),
         "created_by",
         "created_at",
+        ("started_at", "finished_at"),
     )
     list_before_template = "admin/imports/importrun_list_before.html"
     change_form_after_template = "admin/imports/importrun_errors.html"
@@ -69,6 +77,11 @@ class ImportRunAdmin(ReadOnlyAdmin):
         view = self.admin_site.admin_view
         return [
             path("upload/", view(self.upload_view), name="members_importrun_upload"),
+            path(
+                "<path:object_id>/progress/",
+                view(self.progress_view),
+                name="members_importrun_progress",
+            ),
             path(
                 "<path:object_id>/errors.csv",
                 view(self.errors_csv_view),
@@ -91,26 +104,28 @@ class ImportRunAdmin(ReadOnlyAdmin):
     def _run_upload(self, request, form) -> ImportRun | None:
         upload = form.cleaned_data["file"]
         try:
-            result = import_file(
-                form.cleaned_data["kind"], upload.file, file_name=upload.name, actor=request.user
+            run = import_upload_create(
+                kind=form.cleaned_data["kind"], upload=upload, actor=request.user
             )
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return None
-        counts = result.counts
-        message = gettext(
-            "导入完成：读取 %(read)s 行，新增 %(created)s，更新 %(updated)s，"
-            "未变化 %(unchanged)s，拒绝 %(rejected)s。"
-        ) % {
-            "read": counts.read,
-            "created": counts.created,
-            "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "rejected": counts.rejected,
-        }
-        level = messages.WARNING if counts.rejected else messages.SUCCESS
-        messages.add_message(request, level, message)
-        return result.run
+        messages.info(request, gettext("文件已上传，正在后台导入；本页会显示进度和结果。"))
+        return run
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "progress_template": PROGRESS_TEMPLATE}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def progress_view(self, request, object_id):
+        """The progress card, polled while the job runs; once it has ended, an htmx poll gets
+        the whole page reloaded (its bad-row report is part of the page)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        run = get_object_or_404(self.get_queryset(request), pk=_int_or_404(object_id))
+        if request.htmx and not run.in_progress:
+            return HttpResponseClientRefresh()
+        return TemplateResponse(request, PROGRESS_TEMPLATE, {"original": run})
 
     def _render_upload(self, request, form, status=200):
         context = {

@@ -160,6 +160,45 @@ def order_attribution(
 
 
 @dataclass(frozen=True)
+class AttributionColumns:
+    """The SQL expressions `order_attribution_sql` reads: the order's store, selling guide and
+    channel, and the member (NULL for a non-member), their bound guide, that guide's store and
+    the member's home store."""
+
+    store: str
+    guide: str
+    channel: str
+    member: str
+    member_guide: str
+    member_guide_store: str
+    member_home_store: str
+
+
+def order_attribution_sql(columns: AttributionColumns) -> tuple[str, str]:
+    """`order_attribution` as two SQL expressions (credited store, credited guide), for ingest
+    that attributes a whole chunk in one statement (members.imports.orders_sql).
+
+    The same branches in the same order as the function above; tests/members/test_attribution.py
+    checks the two agree on random inputs. The channel codes are our TextChoices values, not
+    user input, so they are written into the SQL as literals.
+    """
+    c = columns
+    online = ", ".join(f"'{channel}'" for channel in ONLINE_CHANNELS)
+    in_store = f"({c.channel} NOT IN ({online}) OR {c.member} IS NULL)"
+    credited_store = (
+        f"CASE WHEN {in_store} THEN {c.store} "
+        f"WHEN {c.member_guide} IS NOT NULL THEN {c.member_guide_store} "
+        f"ELSE {c.member_home_store} END"
+    )
+    credited_guide = (
+        f"CASE WHEN {in_store} THEN {c.guide} "
+        f"WHEN {c.member_guide} IS NOT NULL THEN {c.member_guide} "
+        f"ELSE NULL END"
+    )
+    return credited_store, credited_guide
+
+
+@dataclass(frozen=True)
 class LineInput:
     sku: str
     quantity: int

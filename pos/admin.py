@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from members.admin_base import HqOnlyAdmin, ReadOnlyAdmin
 
 from .models import IdempotentRequest, PosApiKey
+from .services import pos_api_key_issue, pos_api_keys_deactivate
 
 
 @admin.register(PosApiKey)
@@ -31,18 +32,22 @@ class PosApiKeyAdmin(HqOnlyAdmin):
         return ["store", "prefix", "created_at", "last_used_at"]
 
     def save_model(self, request, obj, form, change):
-        raw_key = None if change else obj.assign_new_secret()
-        super().save_model(request, obj, form, change)
-        if raw_key:
-            messages.warning(
-                request,
-                gettext("新密钥（前缀 %(prefix)s）只显示这一次，请立即复制给门店：%(key)s")
-                % {"prefix": obj.prefix, "key": raw_key},
-            )
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new key is issued by the service (which audits it); the admin then goes on with it.
+        issued, raw_key = pos_api_key_issue(store=obj.store, name=obj.name, actor=request.user)
+        obj.pk = issued.pk
+        obj.refresh_from_db()
+        messages.warning(
+            request,
+            gettext("新密钥（前缀 %(prefix)s）只显示这一次，请立即复制给门店：%(key)s")
+            % {"prefix": obj.prefix, "key": raw_key},
+        )
 
     @admin.action(description=_("停用所选密钥"))
     def deactivate(self, request, queryset):
-        count = queryset.filter(active=True).update(active=False)
+        count = pos_api_keys_deactivate(keys=queryset, actor=request.user)
         messages.success(request, gettext("已停用 %(count)d 个密钥。") % {"count": count})
 
 

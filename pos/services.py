@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from callbacks.services.conversion import member_conversions_settle
 from coupons.services.redemption import link_redemptions_to_order
 from coupons.services.reversal import ReversalResult, order_redemptions_reverse
+from members.audit import audit_record
 from members.errors import RuleViolation
-from members.models import Member, Order, Refund, Store
+from members.models import Member, Order, Refund, Store, User
 from members.phones import mask_phone
 from members.services import (
     LineInput,
@@ -22,7 +23,7 @@ from members.services import (
     order_refund,
 )
 
-from .models import IdempotentRequest
+from .models import IdempotentRequest, PosApiKey
 
 
 def _member_by_phone(phone: str | None) -> Member | None:
@@ -117,3 +118,42 @@ def idempotent_requests_purge(*, before: datetime) -> int:
     while ids := list(stale.values_list("pk", flat=True)[:PURGE_BATCH]):
         purged += IdempotentRequest.objects.filter(pk__in=ids).delete()[0]
     return purged
+
+
+# --- Credentials --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pos_api_key_issue(*, store: Store, name: str = "", actor: User | None) -> tuple[PosApiKey, str]:
+    """Issue a key for `store`: the raw key is returned once (only its hash is kept), and who
+    issued which key to which store is audited in the same transaction (the log holds the
+    key's prefix, never the key)."""
+    api_key, raw_key = PosApiKey.objects.issue(store=store, name=name)
+    audit_record(
+        actor=actor,
+        obj=api_key,
+        event="pos_key_issued",
+        changes={"active": ["", "True"]},
+        store=store.code,
+        prefix=api_key.prefix,
+        name=name,
+    )
+    return api_key, raw_key
+
+
+@transaction.atomic
+def pos_api_keys_deactivate(*, keys, actor: User | None) -> int:
+    """Deactivate the active keys among `keys` (already deactivated ones are left alone), each
+    with an audit row; returns how many were deactivated."""
+    active = list(keys.filter(active=True).select_for_update().select_related("store"))
+    PosApiKey.objects.filter(pk__in=[key.pk for key in active]).update(active=False)
+    for key in active:
+        audit_record(
+            actor=actor,
+            obj=key,
+            event="pos_key_deactivated",
+            changes={"active": ["True", "False"]},
+            store=key.store.code,
+            prefix=key.prefix,
+        )
+    return len(active)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.phones import PhoneError, normalize_phone
+from members.phones import MOBILE, PhoneError, normalize_phone
 
 # Import files carry local business time; the chain runs on Beijing time whatever the server says.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
@@ -31,6 +31,8 @@ _DATE_FORMATS = (
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"),
 )
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# The form nearly every till and spreadsheet writes: 'YYYY-MM-DD HH:MM[:SS]'.
+_COMMON_MOMENT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))?")
 _PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -53,6 +55,8 @@ class RowError:
 
 
 def parse_phone(value: str) -> str:
+    if len(value) == 11 and MOBILE.fullmatch(value):
+        return value  # already normal (most rows): what normalize_phone would return
     try:
         return normalize_phone(value)
     except PhoneError as exc:
@@ -83,6 +87,10 @@ def parse_past_date(value: str) -> date:
 
 def parse_local_datetime(value: str) -> datetime:
     """Beijing time 'YYYY-MM-DD HH:MM[:SS]' (any accepted date form), or a date alone (00:00)."""
+    return _common_moment(value) or _any_moment(value)
+
+
+def _any_moment(value: str) -> datetime:
     date_part, _sep, time_part = value.partition(" ")
     day = parse_date(date_part)
     clock = _parse_time(time_part.strip()) if time_part.strip() else time(0, 0)
@@ -90,6 +98,20 @@ def parse_local_datetime(value: str) -> datetime:
     if moment > timezone.now():
         raise CellError(_("时间“%(value)s”晚于当前时间。") % {"value": value})
     return moment
+
+
+def _common_moment(value: str) -> datetime | None:
+    """A shortcut for the common form when it is valid by `_any_moment`'s rules; anything else
+    (other forms, and every error with its message) is left to `_any_moment`."""
+    match = _COMMON_MOMENT.fullmatch(value)
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=BUSINESS_TZ)
+    except ValueError:
+        return None
+    return moment if year >= EARLIEST_YEAR and moment <= timezone.now() else None
 
 
 def _parse_time(value: str) -> time:

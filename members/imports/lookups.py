@@ -52,12 +52,37 @@ def unknown_store_reason() -> str:
     return _("门店编码不存在，请先导入门店。")
 
 
+def not_a_member_reason() -> str:
+    return _("该手机号不是会员，请先导入会员。")
+
+
+def below_refunded_reason(refunded) -> str:
+    return _("金额小于该订单已退款的 %(refunded)s 元。") % {"refunded": refunded}
+
+
 def guide_problem(guide: User | None, store: Store) -> str | None:
     """Why this guide cannot be used for this store, or None when they are its active guide."""
     if guide is None:
-        return _("导购编码不存在。")
+        return guide_problem_reason(GuideProblem.UNKNOWN, store.code)
     if guide.role != Role.GUIDE or not guide.is_active:
-        return _("该编码对应的员工不是在职导购。")
+        return guide_problem_reason(GuideProblem.NOT_A_GUIDE, store.code)
     if guide.store_id != store.pk:
-        return _("该导购不属于门店 %(store)s。") % {"store": store.code}
+        return guide_problem_reason(GuideProblem.OTHER_STORE, store.code)
     return None
+
+
+class GuideProblem:
+    """The checks of `guide_problem`, in its order; the set-based order import makes the same
+    checks in SQL and words them here."""
+
+    UNKNOWN = "guide_unknown"
+    NOT_A_GUIDE = "guide_not_a_guide"
+    OTHER_STORE = "guide_other_store"
+
+
+def guide_problem_reason(problem: str, store_code: str) -> str:
+    if problem == GuideProblem.UNKNOWN:
+        return _("导购编码不存在。")
+    if problem == GuideProblem.NOT_A_GUIDE:
+        return _("该编码对应的员工不是在职导购。")
+    return _("该导购不属于门店 %(store)s。") % {"store": store_code}

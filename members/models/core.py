@@ -1,5 +1,6 @@
 """Stores and their organisation, staff, members, products and orders."""
 
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -10,6 +11,7 @@ from django.db.models.functions import Right, Upper
 from django.utils.translation import gettext_lazy as _
 
 from ..scope import scope_q, shared_or_scope_q
+from ..transitions import Transitions
 
 ZERO = Decimal("0.00")
 
@@ -657,17 +659,61 @@ class ImportKind(models.TextChoices):
     ORDER_LINES = "order_lines", _("订单明细")
 
 
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    FINISHED = "finished", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+# The written transition table (members.imports.runs.import_run_move). RUNNING -> RUNNING is the
+# no-op of a job the broker delivered again after its worker died: it starts over (the import is
+# idempotent, so the rows already written come out unchanged).
+IMPORT_TRANSITIONS = Transitions(
+    table={
+        ImportStatus.QUEUED: frozenset({ImportStatus.RUNNING, ImportStatus.FAILED}),
+        ImportStatus.RUNNING: frozenset({ImportStatus.FINISHED, ImportStatus.FAILED}),
+        ImportStatus.FINISHED: frozenset(),
+        ImportStatus.FAILED: frozenset(),
+    },
+    statuses=ImportStatus,
+    code="import_illegal_transition",
+    message=_("导入状态不能从“%(from)s”变为“%(to)s”。"),
+)
+
+
+def import_upload_path(run, filename: str) -> str:
+    """An uploaded file waits for its job under a random name (it holds phone numbers; MEDIA is
+    not served over HTTP), and is deleted when the job ends."""
+    return f"imports/{uuid.uuid4().hex}.csv"
+
+
 class ImportRun(TimeStampedModel):
-    """One import of a CSV file (command or admin upload), with its counts and bad rows."""
+    """One import of a CSV file (command or admin upload), with its counts and bad rows.
+
+    A command imports at once (RUNNING, then FINISHED). An admin upload is a background job: the
+    file is kept in `file` while QUEUED and RUNNING, and the page follows `bytes_read` of
+    `file_size` and the counts, which each chunk's transaction updates.
+    """
 
     kind = models.CharField(_("类型"), max_length=16, choices=ImportKind)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ImportStatus, default=ImportStatus.QUEUED
+    )
     file_name = models.CharField(_("文件名"), max_length=255)
+    file = models.FileField(_("待导入文件"), upload_to=import_upload_path, blank=True)
+    file_size = models.PositiveBigIntegerField(_("文件大小（字节）"), default=0)
+    bytes_read = models.PositiveBigIntegerField(_("已读取（字节）"), default=0)
     rows_read = models.PositiveIntegerField(_("读取行数"), default=0)
     rows_created = models.PositiveIntegerField(_("新增"), default=0)
     rows_updated = models.PositiveIntegerField(_("更新"), default=0)
     rows_rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     # [{"row": 3, "column": "phone", "value": "...", "reason": "..."}], capped; the count is exact.
     errors = models.JSONField(_("错误行"), default=list, blank=True)
+    # Why the whole job failed (a file it could not read, a crash), shown on the run's page.
+    failure = models.TextField(_("失败原因"), blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("操作人")
     )
@@ -679,3 +725,17 @@ class ImportRun(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.file_name}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.FINISHED:
+            return 100
+        return min(99, 100 * self.bytes_read // self.file_size) if self.file_size else 0
+
+    @property
+    def rows_unchanged(self) -> int:
+        return self.rows_read - self.rows_created - self.rows_updated - self.rows_rejected

@@ -4,6 +4,7 @@ import csv
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from members.audit import LogEntry
@@ -25,9 +26,18 @@ GOOD_AND_BAD = "\n".join(
 
 
 def upload(client, kind=ImportKind.MEMBERS, content=GOOD_AND_BAD, encoding="utf-8", name="m.csv"):
+    """Post the file; the import job it enqueues after commit runs then (eager, as in the demo)."""
     data = content.encode(encoding) if isinstance(content, str) else content
     file = SimpleUploadedFile(name, data, content_type="text/csv")
-    return client.post(UPLOAD, {"kind": kind, "file": file})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(UPLOAD, {"kind": kind, "file": file})
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files wait for their job under MEDIA_ROOT: a temporary one here."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

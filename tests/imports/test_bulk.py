@@ -58,7 +58,7 @@ def test_member_reimport_with_updates_queries_do_not_grow_with_rows(csv_file, st
 
 
 def test_order_import_with_online_attribution_queries_do_not_grow_with_rows(
-    csv_file, store_a, store_b
+    csv_file, store_a, store_b, order_import_path
 ):
     guides = [GuideFactory(store=store_b) for _ in range(3)]
     members = [MemberFactory(home_store=store_b, guide=guides[i % 3]) for i in range(40)]
@@ -96,7 +96,7 @@ def test_order_line_import_queries_do_not_grow_with_rows(csv_file, store_a):
     assert many == few
 
 
-def test_a_row_is_never_half_applied(csv_file, store_a):
+def test_a_row_is_never_half_applied(csv_file, store_a, order_import_path):
     path = csv_file(ImportKind.ORDERS, "NO1,,A001,,,2024-01-05,1", "NO2,,A001,,,2024-01-05,1.001")
 
     run_import(ImportKind.ORDERS, path)

@@ -126,3 +126,32 @@ def test_an_amount_that_is_not_a_number_is_refused(text):
 def test_a_quantity_must_be_a_positive_integer(text):
     with pytest.raises(CellError, match="正整数"):
         parse_quantity(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-01-05 14:30",
+        "2024-1-5 9:05:07",
+        "2024-02-29 23:59:59",
+        "2023-02-29 10:00",
+        "2024-01-05 24:00",
+        "2024-01-05 10:60",
+        "2024-01-05 10:00:60",
+        "1899-12-31 10:00",
+        "2999-01-01 00:00",
+        "２０２４-01-05 10:00",
+        "2024-01-05  10:00",
+    ],
+)
+def test_the_shortcut_for_common_moments_agrees_with_the_general_rules(value):
+    from members.imports.cells import CellError, _any_moment, _common_moment
+
+    try:
+        expected = _any_moment(value)
+    except CellError:
+        expected = None
+
+    shortcut = _common_moment(value)
+
+    assert shortcut == expected or (shortcut is None and "  " in value)

@@ -4,13 +4,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from members.models import Channel, ImportKind, Order
 from members.services import order_attribution, order_create
 from tests.imports.helpers import errors, reasons, run_import
 from tests.members.factories import GuideFactory, MemberFactory, OrderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("order_import_path")]
 
 ORDERS = ImportKind.ORDERS
 
@@ -238,3 +239,11 @@ def test_a_corrected_amount_below_the_refunded_amount_is_a_bad_row(csv_file, sto
 
     assert errors(result) == [(2, "amount")]
     assert Order.objects.get().amount == Decimal("100.00")
+
+
+def test_bad_rows_are_worded_in_the_language_of_whoever_imports(csv_file, store_a):
+    # rows are parsed in a helper thread, which must speak the caller's language
+    with translation.override("en"):
+        result = run_import(ORDERS, csv_file(ORDERS, row(amount="")))
+
+    assert "This value is required." in reasons(result)

@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from members.audit import LogEntry
 from pos.models import PosApiKey, hash_secret
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,48 @@ def test_hq_sees_idempotent_requests_read_only(client, hq_admin, pos_a, order_bo
     response = client.get(reverse("admin:pos_idempotentrequest_changelist"))
     assert response.status_code == 200
     assert "till-77" in response.content.decode()
+
+
+def _key_audit_rows(api_key, event):
+    return LogEntry.objects.get_for_object(api_key).filter(additional_data__event=event)
+
+
+def test_issuing_a_key_in_the_admin_writes_an_audit_row_without_the_key(client, hq_admin, store_a):
+    client.force_login(hq_admin)
+
+    response = client.post(
+        reverse("admin:pos_posapikey_add"), {"store": store_a.pk, "name": "收银台9"}, follow=True
+    )
+
+    api_key = PosApiKey.objects.get()
+    entry = _key_audit_rows(api_key, "pos_key_issued").get()
+    assert entry.actor == hq_admin
+    assert entry.additional_data["store"] == "A001"
+    assert entry.additional_data["prefix"] == api_key.prefix
+    shown = next(str(m) for m in response.context["messages"] if api_key.prefix in str(m))
+    raw_key = re.search(r"：(\S+)$", shown).group(1)
+    assert raw_key not in str(entry.additional_data) + str(entry.changes)
+
+
+def test_issuing_a_key_with_the_command_is_audited_with_the_user_given(store_a, hq_admin):
+    call_command("pos_issue_key", "A001", "--user", hq_admin.username, stdout=StringIO())
+
+    entry = _key_audit_rows(PosApiKey.objects.get(), "pos_key_issued").get()
+    assert entry.actor == hq_admin
+
+
+def test_issuing_a_key_with_the_command_and_no_user_is_audited_too(store_a):
+    call_command("pos_issue_key", "A001", stdout=StringIO())
+
+    assert _key_audit_rows(PosApiKey.objects.get(), "pos_key_issued").get().actor is None
+
+
+def test_deactivating_keys_is_audited_once_per_key_that_was_active(client, hq_admin, key_a):
+    client.force_login(hq_admin)
+    select = {"action": "deactivate", "_selected_action": [key_a[0].pk]}
+
+    client.post(reverse("admin:pos_posapikey_changelist"), select)
+    client.post(reverse("admin:pos_posapikey_changelist"), select)
+
+    entry = _key_audit_rows(key_a[0], "pos_key_deactivated").get()
+    assert (entry.actor, entry.changes_dict) == (hq_admin, {"active": ["True", "False"]})
