@@ -37,43 +37,54 @@ def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
     }
     case = group_case_sql(thresholds, stage="s")
     with connection.cursor() as cursor:
-        cursor.execute(_changes_sql(case), values)
-        cursor.execute(_member_rfm_sql(case), values)
+        if sql.is_postgres():
+            # One statement: the chunk's members are joined and classified once, for both.
+            cursor.execute(f"WITH c AS MATERIALIZED ({_classified_sql(case)}), changed AS "
+                           f"({_changes_sql()}) {_member_rfm_sql()}", values)  # fmt: skip
+        else:
+            cursor.execute(f"WITH c AS ({_classified_sql(case)}) {_changes_sql()}", values)
+            cursor.execute(f"WITH c AS ({_classified_sql(case)}) {_member_rfm_sql()}", values)
         return max(cursor.rowcount, 0)
 
 
-def _changes_sql(case: str) -> str:
-    """A change row for each member whose group differs from their current one (blank when
-    they have none). A MemberRfm already at this date means this run wrote it: no change."""
+def _classified_sql(case: str) -> str:
+    """Every member of the chunk: their current group (blank when they have none), the date
+    it is as of, their group at this run and their measured figures."""
+    return f"""
+        SELECT m.id AS member_id, m.home_store_id AS store_id, cur.as_of AS current_as_of,
+               COALESCE(cur."group", '') AS from_group, {case} AS to_group,
+               s.recency_days, COALESCE(s.frequency, 0) AS frequency,
+               COALESCE(s.monetary, 0) AS monetary, s.lifetime_days, s.first_purchase_on,
+               s.last_purchase_on, COALESCE(s.order_count, 0) AS order_count,
+               COALESCE(s.total_spent, 0) AS total_spent
+        {CHUNK_MEMBERS}
+        LEFT JOIN members_memberrfm cur ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
+        WHERE {in_chunk("m.id")}
+    """
+
+
+def _changes_sql() -> str:
+    """A change row for each member whose group differs from their current one. A MemberRfm
+    already at this date means this run wrote it: no change."""
     return f"""
         INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
                                             store_id)
         SELECT c.member_id, {sql.date_param("as_of")}, c.from_group, c.to_group, c.store_id
-        FROM (
-            SELECT m.id AS member_id, m.home_store_id AS store_id, cur.as_of AS current_as_of,
-                   COALESCE(cur."group", '') AS from_group, {case} AS to_group
-            {CHUNK_MEMBERS}
-            LEFT JOIN members_memberrfm cur
-                   ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
-            WHERE {in_chunk("m.id")}
-        ) c
+        FROM c
         WHERE (c.current_as_of IS NULL OR c.current_as_of < %(as_of)s)
           AND c.from_group <> c.to_group
         ON CONFLICT (member_id, business_date) DO NOTHING
     """
 
 
-def _member_rfm_sql(case: str) -> str:
+def _member_rfm_sql() -> str:
     columns = ("as_of", '"group"', *STAGE_COLUMNS)
     updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
     return f"""
         INSERT INTO members_memberrfm (member_id, {", ".join(columns)})
-        SELECT m.id, {sql.date_param("as_of")}, {case},
-               s.recency_days, COALESCE(s.frequency, 0), COALESCE(s.monetary, 0),
-               s.lifetime_days, s.first_purchase_on, s.last_purchase_on,
-               COALESCE(s.order_count, 0), COALESCE(s.total_spent, 0)
-        {CHUNK_MEMBERS}
-        WHERE {in_chunk("m.id")}
+        SELECT c.member_id, {sql.date_param("as_of")}, c.to_group, {", ".join(STAGE_COLUMNS)}
+        FROM c
+        WHERE true
         ON CONFLICT (member_id) DO UPDATE SET {updates}
         WHERE members_memberrfm.as_of <= excluded.as_of
     """

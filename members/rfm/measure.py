@@ -44,6 +44,43 @@ def stage_write(run: RfmRun, *, lo: int, hi: int) -> int:
         return max(cursor.rowcount, 0)
 
 
+def stage_rows(run: RfmRun, *, lo: int | None = None, hi: int | None = None) -> int:
+    """How many stage rows the run has (in [lo, hi) when given)."""
+    query, values = "SELECT count(*) FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk}
+    if lo is not None:
+        query += " AND member_id >= %(lo)s AND member_id < %(hi)s"
+        values.update(lo=lo, hi=hi)
+    with connection.cursor() as cursor:
+        cursor.execute(query, values)
+        return cursor.fetchone()[0]
+
+
+def stage_ensure(run: RfmRun, *, lo: int, hi: int, measured: int) -> bool:
+    """Re-measure [lo, hi) when the stage lacks the `measured` rows its measure chunk wrote:
+    the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database server
+    empties it. Returns whether the range was measured again."""
+    if stage_rows(run, lo=lo, hi=hi) == measured:
+        return False
+    stage_write(run, lo=lo, hi=hi)
+    return True
+
+
+def stage_clear(run: RfmRun) -> None:
+    """Empty the run's stage rows at its finish: TRUNCATE (no dead rows to vacuum) when no other
+    run has rows there, else a DELETE of this run's."""
+    with connection.cursor() as cursor:
+        if sql.is_postgres():
+            cursor.execute("LOCK TABLE members_rfmstage IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM members_rfmstage WHERE run_id <> %(run)s)",
+                {"run": run.pk},
+            )
+            if not cursor.fetchone()[0]:
+                cursor.execute("TRUNCATE members_rfmstage")
+                return
+        cursor.execute("DELETE FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk})
+
+
 def _stage_sql() -> str:
     net = "o.amount - o.refunded_amount"
     in_window = "o.paid_at >= %(window_from)s"

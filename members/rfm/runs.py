@@ -38,10 +38,11 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, RfmStage, ThresholdMethod
+from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
+from . import sql
 from .classify import classify_chunk, group_counts_write
-from .measure import stage_write
+from .measure import stage_clear, stage_ensure, stage_rows, stage_write
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -158,9 +159,22 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
     # Test-only pause inside the chunk's transaction (the real-worker kill test); 0 otherwise.
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
+    sql.job_statement_settings()
     if chunk.step == MEASURE:
         return stage_write(run, lo=chunk.lo, hi=chunk.hi)
+    measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows
+    stage_ensure(run, lo=chunk.lo, hi=chunk.hi, measured=measured)
     return classify_chunk(run, lo=chunk.lo, hi=chunk.hi)
+
+
+def _stage_check(job: JobRun, run: RfmRun) -> None:
+    """Before the thresholds: every measured range still has its stage rows (see
+    `stage_ensure`); one count when nothing was lost, a count per range otherwise."""
+    measured = job.chunks.filter(step=MEASURE)
+    if stage_rows(run) == (measured.aggregate(total=Sum("rows"))["total"] or 0):
+        return
+    for lo, hi, rows in measured.values_list("lo", "hi", "rows"):
+        stage_ensure(run, lo=lo, hi=hi, measured=rows)
 
 
 def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
@@ -183,6 +197,8 @@ def _classify_begin(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
         if not job_run_advance(job, from_step=MEASURE, to_step=CLASSIFY):
             return False
+        sql.job_statement_settings()
+        _stage_check(job, run)
         thresholds, active = thresholds_compute(run)
         RfmRun.objects.filter(pk=run.pk).update(
             r_threshold=thresholds.r,
@@ -201,6 +217,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
         if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
             return False
+        sql.job_statement_settings()
         group_counts_write(run)
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
@@ -210,7 +227,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         )
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
-        RfmStage.objects.filter(run=run).delete()
+        stage_clear(run)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
     return True

@@ -173,6 +173,35 @@ def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, ste
     assert after_resume == rfm_snapshot()
 
 
+@pytest.mark.parametrize("emptied_after", ["measure", "first_classify_chunk"])
+def test_a_stage_emptied_mid_run_is_measured_again(chain, emptied_after):
+    # given: the stage loses its rows mid-run, as an UNLOGGED table does in a server crash
+    def empty_stage():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM members_rfmstage")
+
+    measure, classify = [], []
+    rfm_regroup(business_date=AS_OF, chunk_size=4, dispatch=measure.extend)
+    for chunk_id in measure[:-1]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    if emptied_after == "measure":
+        empty_stage()
+    rfm_chunk_run(chunk_id=measure[-1], dispatch=classify.extend)
+    assert len(classify) > 1
+    rfm_chunk_run(chunk_id=classify[0], dispatch=classify.extend)
+    if emptied_after == "first_classify_chunk":
+        empty_stage()
+    # when
+    for chunk_id in classify[1:]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    # then: the same results as a clean run
+    after_crash = rfm_snapshot()
+    assert after_crash["finished"] == [(AS_OF,)]
+    rfm_results_delete()
+    rfm_regroup(business_date=AS_OF, chunk_size=4)
+    assert after_crash == rfm_snapshot()
+
+
 def test_resume_skips_finished_chunks(chain, monkeypatch):
     monkeypatch.setattr(runs, "classify_chunk", FailOnce(runs.classify_chunk, at=2))
     with pytest.raises(RuntimeError):
