@@ -1,4 +1,4 @@
-"""Steps 3 and 4: classify a chunk of members (group changes, MemberRfm) and count the groups."""
+"""Step 3: classify a chunk of members (group changes, MemberRfm, the run's group counts)."""
 
 from django.db import connection
 
@@ -28,23 +28,59 @@ def run_thresholds(run: RfmRun) -> Thresholds:
 
 
 def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
-    """Record the group changes of the members with ids in [lo, hi), then upsert their
-    MemberRfm; returns the number of members written. Run inside the chunk's transaction."""
+    """Record the group changes of the members with ids in [lo, hi), upsert their MemberRfm and
+    add them to the run's group counts; returns the number of members written. Run inside the
+    chunk's transaction, whose commit makes the chunk's share of the counts final."""
     thresholds = run_thresholds(run)
     values = {
         **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi),
         **threshold_params(thresholds),
     }
-    case = group_case_sql(thresholds, stage="s")
+    classified = _classified_sql(group_case_sql(thresholds, stage="s"))
     with connection.cursor() as cursor:
-        if sql.is_postgres():
-            # One statement: the chunk's members are joined and classified once, for both.
-            cursor.execute(f"WITH c AS MATERIALIZED ({_classified_sql(case)}), changed AS "
-                           f"({_changes_sql()}) {_member_rfm_sql()}", values)  # fmt: skip
-        else:
-            cursor.execute(f"WITH c AS ({_classified_sql(case)}) {_changes_sql()}", values)
-            cursor.execute(f"WITH c AS ({_classified_sql(case)}) {_member_rfm_sql()}", values)
-        return max(cursor.rowcount, 0)
+        if not sql.is_postgres():
+            cursor.execute(f"WITH c AS ({classified}) {_changes_sql()}", values)
+            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_sql()}", values)
+            written = max(cursor.rowcount, 0)
+            cursor.execute(f"WITH c AS ({classified}) {_counts_add_sql(f'({COUNTS})')}", values)
+            return written
+        # One statement joins and classifies the chunk's members once, for the change rows,
+        # MemberRfm and the chunk's group counts (handed back). The counts are added after it,
+        # so a parallel chunk waits on their rows only for this chunk's commit.
+        cursor.execute(
+            f"WITH c AS MATERIALIZED ({classified}), changed AS ({_changes_sql()}),"
+            f" written AS ({_member_rfm_sql()} RETURNING 1)"
+            f" SELECT (SELECT count(*) FROM written), ({COUNTS_JSON})",
+            values,
+        )
+        written, counts = cursor.fetchone()
+        values["counts"] = counts or "[]"
+        cursor.execute(_counts_add_sql(COUNTS_FROM_JSON), values)
+        return written
+
+
+# The chunk's group sizes per store: rows of (store_id, to_group, n).
+COUNTS = "SELECT store_id, to_group, count(*) AS n FROM c GROUP BY store_id, to_group"
+# The same as one JSON value, and read back (PostgreSQL).
+COUNTS_JSON = f"SELECT json_agg(json_build_array(store_id, to_group, n))::text FROM ({COUNTS}) g"
+COUNTS_FROM_JSON = """(
+    SELECT (x ->> 0)::bigint AS store_id, x ->> 1 AS to_group, (x ->> 2)::int AS n
+    FROM json_array_elements(%(counts)s::json) x
+)"""
+
+
+def _counts_add_sql(counts: str) -> str:
+    """Add a chunk's `counts` to the run's, in key order, so that parallel chunks take the
+    rows' locks in one order."""
+    return f"""
+        INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
+        SELECT %(run)s, g.store_id, g.to_group, g.n
+        FROM {counts} g
+        WHERE true
+        ORDER BY g.store_id, g.to_group
+        ON CONFLICT (run_id, store_id, "group")
+        DO UPDATE SET members = members_rfmgroupcount.members + excluded.members
+    """
 
 
 def _classified_sql(case: str) -> str:
@@ -88,20 +124,3 @@ def _member_rfm_sql() -> str:
         ON CONFLICT (member_id) DO UPDATE SET {updates}
         WHERE members_memberrfm.as_of <= excluded.as_of
     """
-
-
-def group_counts_write(run: RfmRun) -> None:
-    """Each store's group sizes at this run, from the members it classified, in one pass."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
-            SELECT %(run)s, m.home_store_id, r."group", COUNT(*)
-            FROM members_memberrfm r
-            JOIN members_member m ON m.id = r.member_id
-            WHERE r.as_of = %(as_of)s
-            GROUP BY m.home_store_id, r."group"
-            ON CONFLICT (run_id, store_id, "group") DO UPDATE SET members = excluded.members
-            """,
-            sql.params(run=run.pk, as_of=run.business_date),
-        )

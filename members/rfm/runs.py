@@ -5,9 +5,10 @@ Steps, each a set of chunks over member-id ranges, or one winner's work between 
 1. `measure`: each chunk writes its members' figures to RfmStage;
 2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
    thresholds over RfmStage, stores them on the RfmRun and plans the classify chunks;
-3. `classify`: each chunk records group changes and upserts MemberRfm for all its members;
-4. when the last classify chunk is done, one caller wins the advance to `finish`: group counts,
-   the run's totals, the stage rows deleted, the job run finished.
+3. `classify`: each chunk records group changes, upserts MemberRfm for all its members and adds
+   them to the run's group counts (RfmGroupCount);
+4. when the last classify chunk is done, one caller wins the advance to `finish`: the run's
+   totals, the stage emptied, the job run finished.
 
 A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
 follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
@@ -41,7 +42,7 @@ from members.errors import RuleViolation
 from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
 from . import sql
-from .classify import classify_chunk, group_counts_write
+from .classify import classify_chunk
 from .measure import stage_clear, stage_ensure, stage_rows, stage_write
 from .thresholds import thresholds_compute
 
@@ -218,7 +219,6 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
             return False
         sql.job_statement_settings()
-        group_counts_write(run)
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
             .values_list("group")

@@ -150,7 +150,7 @@ class FailOnce:
         ("stage_write", 2),  # during measure
         ("thresholds_compute", 1),  # measure done, the advance rolled back with it
         ("classify_chunk", 3),  # during classify
-        ("group_counts_write", 1),  # classify done, the finish rolled back
+        ("stage_clear", 1),  # classify done, the finish rolled back
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):
