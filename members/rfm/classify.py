@@ -8,6 +8,8 @@ from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
 from .measure import STAGE_COLUMNS
 
+MEMBER_RFM_COLUMNS = ("as_of", '"group"', *STAGE_COLUMNS)
+
 
 def in_chunk(column: str) -> str:
     return f"{column} >= %(lo)s AND {column} < %(hi)s"
@@ -40,23 +42,30 @@ def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
     with connection.cursor() as cursor:
         if not sql.is_postgres():
             cursor.execute(f"WITH c AS ({classified}) {_changes_sql()}", values)
-            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_sql()}", values)
+            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_update_sql()}", values)
             written = max(cursor.rowcount, 0)
+            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_insert_sql()}", values)
+            written += max(cursor.rowcount, 0)
             cursor.execute(f"WITH c AS ({classified}) {_counts_add_sql(f'({COUNTS})')}", values)
             return written
-        # One statement joins and classifies the chunk's members once, for the change rows,
-        # MemberRfm and the chunk's group counts (handed back). The counts are added after it,
-        # so a parallel chunk waits on their rows only for this chunk's commit.
-        cursor.execute(
-            f"WITH c AS MATERIALIZED ({classified}), changed AS ({_changes_sql()}),"
-            f" written AS ({_member_rfm_sql()} RETURNING 1)"
-            f" SELECT (SELECT count(*) FROM written), ({COUNTS_JSON})",
-            values,
-        )
+        cursor.execute(classify_statement_postgres(classified), values)
         written, counts = cursor.fetchone()
         values["counts"] = counts or "[]"
         cursor.execute(_counts_add_sql(COUNTS_FROM_JSON), values)
         return written
+
+
+def classify_statement_postgres(classified: str) -> str:
+    """One statement joins and classifies the chunk's members once, for the change rows,
+    MemberRfm and the chunk's group counts (handed back, to be added after it: a parallel
+    chunk then waits on the counts' rows only for this chunk's commit)."""
+    return (
+        f"WITH c AS MATERIALIZED ({classified}), changed AS ({_changes_sql()}),"
+        f" inserted AS ({_member_rfm_insert_sql()} RETURNING 1),"
+        f" updated AS ({_member_rfm_update_sql()} RETURNING 1)"
+        f" SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),"
+        f" ({COUNTS_JSON})"
+    )
 
 
 # The chunk's group sizes per store: rows of (store_id, to_group, n).
@@ -101,7 +110,9 @@ def _classified_sql(case: str) -> str:
 
 def _changes_sql() -> str:
     """A change row for each member whose group differs from their current one. A MemberRfm
-    already at this date means this run wrote it: no change."""
+    already at this date means this run wrote it: no change. No conflict check: a chunk writes
+    its change rows and MemberRfm in one transaction, so a change row at this date exists only
+    beside a MemberRfm at this date (a duplicate would fail the chunk, not pass silently)."""
     return f"""
         INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
                                             store_id)
@@ -109,18 +120,29 @@ def _changes_sql() -> str:
         FROM c
         WHERE (c.current_as_of IS NULL OR c.current_as_of < %(as_of)s)
           AND c.from_group <> c.to_group
-        ON CONFLICT (member_id, business_date) DO NOTHING
     """
 
 
-def _member_rfm_sql() -> str:
-    columns = ("as_of", '"group"', *STAGE_COLUMNS)
-    updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+def _member_rfm_insert_sql() -> str:
+    """MemberRfm for the chunk's members who have none yet: a plain insert, no conflict check
+    (a first run writes every member this way; only the regroup writes MemberRfm, one worker
+    per chunk)."""
     return f"""
-        INSERT INTO members_memberrfm (member_id, {", ".join(columns)})
+        INSERT INTO members_memberrfm (member_id, {", ".join(MEMBER_RFM_COLUMNS)})
         SELECT c.member_id, {sql.date_param("as_of")}, c.to_group, {", ".join(STAGE_COLUMNS)}
         FROM c
-        WHERE true
-        ON CONFLICT (member_id) DO UPDATE SET {updates}
-        WHERE members_memberrfm.as_of <= excluded.as_of
+        WHERE c.current_as_of IS NULL
+    """
+
+
+def _member_rfm_update_sql() -> str:
+    """MemberRfm brought to this run for the chunk's members who have one (never backwards)."""
+    updates = ", ".join(
+        [f"as_of = {sql.date_param('as_of')}", '"group" = c.to_group']
+        + [f"{column} = c.{column}" for column in STAGE_COLUMNS]
+    )
+    return f"""
+        UPDATE members_memberrfm SET {updates}
+        FROM c
+        WHERE members_memberrfm.member_id = c.member_id AND c.current_as_of <= %(as_of)s
     """
