@@ -44,25 +44,25 @@ def stage_write(run: RfmRun, *, lo: int, hi: int) -> int:
         return max(cursor.rowcount, 0)
 
 
-def stage_rows(run: RfmRun, *, lo: int | None = None, hi: int | None = None) -> int:
-    """How many stage rows the run has (in [lo, hi) when given)."""
-    query, values = "SELECT count(*) FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk}
-    if lo is not None:
-        query += " AND member_id >= %(lo)s AND member_id < %(hi)s"
-        values.update(lo=lo, hi=hi)
-    with connection.cursor() as cursor:
-        cursor.execute(query, values)
-        return cursor.fetchone()[0]
-
-
 def stage_ensure(run: RfmRun, *, lo: int, hi: int, measured: int) -> bool:
-    """Re-measure [lo, hi) when the stage lacks the `measured` rows its measure chunk wrote:
-    the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database server
-    empties it. Returns whether the range was measured again."""
-    if stage_rows(run, lo=lo, hi=hi) == measured:
+    """Re-measure [lo, hi) when its measure chunk wrote `measured` rows but the stage has none
+    there: the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database
+    server empties it, the whole table at once (so a range has all its rows or none). Returns
+    whether the range was measured again."""
+    if not measured or _stage_has_rows(run, lo=lo, hi=hi):
         return False
     stage_write(run, lo=lo, hi=hi)
     return True
+
+
+def _stage_has_rows(run: RfmRun, *, lo: int, hi: int) -> bool:
+    query = """
+        SELECT EXISTS (SELECT 1 FROM members_rfmstage
+                       WHERE run_id = %(run)s AND member_id >= %(lo)s AND member_id < %(hi)s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"run": run.pk, "lo": lo, "hi": hi})
+        return bool(cursor.fetchone()[0])
 
 
 def stage_clear(run: RfmRun) -> None:

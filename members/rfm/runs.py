@@ -43,7 +43,7 @@ from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, Threshold
 
 from . import sql
 from .classify import classify_chunk
-from .measure import stage_clear, stage_ensure, stage_rows, stage_write
+from .measure import stage_clear, stage_ensure, stage_write
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -169,12 +169,8 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
 
 
 def _stage_check(job: JobRun, run: RfmRun) -> None:
-    """Before the thresholds: every measured range still has its stage rows (see
-    `stage_ensure`); one count when nothing was lost, a count per range otherwise."""
-    measured = job.chunks.filter(step=MEASURE)
-    if stage_rows(run) == (measured.aggregate(total=Sum("rows"))["total"] or 0):
-        return
-    for lo, hi, rows in measured.values_list("lo", "hi", "rows"):
+    """Before the thresholds: every measured range still has its stage rows (`stage_ensure`)."""
+    for lo, hi, rows in job.chunks.filter(step=MEASURE).values_list("lo", "hi", "rows"):
         stage_ensure(run, lo=lo, hi=hi, measured=rows)
 
 
