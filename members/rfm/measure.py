@@ -84,7 +84,8 @@ def stage_clear(run: RfmRun) -> None:
 def _stage_sql() -> str:
     net = "o.amount - o.refunded_amount"
     in_window = "o.paid_at >= %(window_from)s"
-    updates = ", ".join(f"{column} = excluded.{column}" for column in STAGE_COLUMNS)
+    # A plain insert: a range's stage rows are written by its measure chunk (whose transaction
+    # holds its `finished` mark too) or by `stage_ensure`, and only where there are none.
     return f"""
         INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})
         SELECT %(run)s, d.member_id,
@@ -100,8 +101,8 @@ def _stage_sql() -> str:
                 SELECT o.member_id,
                        MIN(o.paid_at) AS first_at,
                        MAX(o.paid_at) AS last_at,
-                       SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS frequency,
-                       {sql.money_sum(f"CASE WHEN {in_window} THEN {net} ELSE 0 END")} AS monetary,
+                       COUNT(*) FILTER (WHERE {in_window}) AS frequency,
+                       COALESCE({sql.money_sum(net, where=in_window)}, 0) AS monetary,
                        COUNT(*) AS order_count,
                        {sql.money_sum(net)} AS total_spent
                 FROM members_order o
@@ -111,6 +112,4 @@ def _stage_sql() -> str:
                 GROUP BY o.member_id
             ) a
         ) d
-        WHERE true
-        ON CONFLICT (run_id, member_id) DO UPDATE SET {updates}
     """

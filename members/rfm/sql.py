@@ -71,12 +71,14 @@ def days_between(later: str, earlier: str) -> str:
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
-def money_sum(expr: str) -> str:
-    """SUM of a money expression (yuan, 2 places), exact on both vendors."""
+def money_sum(expr: str, *, where: str | None = None) -> str:
+    """SUM of a money expression (yuan, 2 places), exact on both vendors; over the rows
+    matching `where` only, when given (NULL when none does)."""
+    only = f" FILTER (WHERE {where})" if where else ""
     if is_postgres():
-        return f"SUM({expr})"
+        return f"SUM({expr}){only}"
     # SQLite keeps decimals as floats: add whole cents (exact integers), then back to yuan.
-    return f"(SUM({cents(expr)}) / 100.0)"
+    return f"(SUM({cents(expr)}){only} / 100.0)"
 
 
 def cents(expr: str) -> str:
