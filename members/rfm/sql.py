@@ -36,9 +36,9 @@ def job_statement_settings() -> None:
     - synchronous_commit off: a chunk's writes commit with its `finished` mark, so a commit lost
       to a server crash loses both, and the re-run redoes the chunk; nothing outside the
       database depends on it. It saves a WAL flush wait per chunk.
-    - jit off: each chunk's statements cost enough to be JIT-compiled, anew in every chunk,
-      for rows the plain executor handles as fast (bench/regroup.py).
-    - work_mem for the threshold sorts and the chunks' hash joins, in memory.
+    - jit off: compiling is paid anew in every chunk (and the threshold pass over the whole
+      stage crosses jit_above_cost), for simple scans and aggregates that gain little from it.
+    - work_mem enough for the threshold sorts over a million members to stay in memory.
     """
     if is_postgres():
         with connection.cursor() as cursor:
