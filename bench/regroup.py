@@ -12,7 +12,8 @@ about 0.1M orders, one holding about 1M, and all members:
   planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
-- prints where the time went: the measure chunks, thresholds, the classify chunks, the finish;
+- prints where the time went: the measure chunks, the classify chunks, and the rest (opening,
+  thresholds, finish);
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5).
@@ -160,8 +161,13 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 """
 
 
-def step_times(as_of: datetime.date) -> str:
-    return ", ".join(f"{step} {seconds:.2f} s" for step, seconds in sql(STEP_TIMES, [as_of]))
+def step_times(as_of: datetime.date, total: float) -> str:
+    """Each chunk step's span, and the rest: opening and planning, thresholds, finish."""
+    spans = sql(STEP_TIMES, [as_of])
+    rest = total - sum(float(seconds) for _step, seconds in spans)
+    return ", ".join(
+        [*(f"{step} {seconds:.2f} s" for step, seconds in spans), f"rest {rest:.2f} s"]
+    )
 
 
 def one_statement_timed(as_of: datetime.date, bound: int) -> float:
@@ -211,7 +217,7 @@ def scale_run(
         chunks = sql("SELECT count(*) FROM jobs_jobchunk WHERE step = 'measure'")[0][0]
         print(
             f"regroup, {workers} worker(s) (chunk size {chunk_size:,}, {chunks} chunks a step):"
-            f" {ours[workers]:8.2f} s  [{step_times(as_of)}]",
+            f" {ours[workers]:8.2f} s  [{step_times(as_of, ours[workers])}]",
             flush=True,
         )
     theirs = one_statement_timed(as_of, bound)

@@ -44,10 +44,48 @@ def stage_write(run: RfmRun, *, lo: int, hi: int) -> int:
         return max(cursor.rowcount, 0)
 
 
+def stage_ensure(run: RfmRun, *, lo: int, hi: int, measured: int) -> bool:
+    """Re-measure [lo, hi) when its measure chunk wrote `measured` rows but the stage has none
+    there: the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database
+    server empties it, the whole table at once (so a range has all its rows or none). Returns
+    whether the range was measured again."""
+    if not measured or _stage_has_rows(run, lo=lo, hi=hi):
+        return False
+    stage_write(run, lo=lo, hi=hi)
+    return True
+
+
+def _stage_has_rows(run: RfmRun, *, lo: int, hi: int) -> bool:
+    query = """
+        SELECT EXISTS (SELECT 1 FROM members_rfmstage
+                       WHERE run_id = %(run)s AND member_id >= %(lo)s AND member_id < %(hi)s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"run": run.pk, "lo": lo, "hi": hi})
+        return bool(cursor.fetchone()[0])
+
+
+def stage_clear(run: RfmRun) -> None:
+    """Empty the run's stage rows at its finish: TRUNCATE (no dead rows to vacuum) when no other
+    run has rows there, else a DELETE of this run's."""
+    with connection.cursor() as cursor:
+        if sql.is_postgres():
+            cursor.execute("LOCK TABLE members_rfmstage IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM members_rfmstage WHERE run_id <> %(run)s)",
+                {"run": run.pk},
+            )
+            if not cursor.fetchone()[0]:
+                cursor.execute("TRUNCATE members_rfmstage")
+                return
+        cursor.execute("DELETE FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk})
+
+
 def _stage_sql() -> str:
     net = "o.amount - o.refunded_amount"
     in_window = "o.paid_at >= %(window_from)s"
-    updates = ", ".join(f"{column} = excluded.{column}" for column in STAGE_COLUMNS)
+    # A plain insert: a range's stage rows are written by its measure chunk (whose transaction
+    # holds its `finished` mark too) or by `stage_ensure`, and only where there are none.
     return f"""
         INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})
         SELECT %(run)s, d.member_id,
@@ -63,8 +101,8 @@ def _stage_sql() -> str:
                 SELECT o.member_id,
                        MIN(o.paid_at) AS first_at,
                        MAX(o.paid_at) AS last_at,
-                       SUM(CASE WHEN {in_window} THEN 1 ELSE 0 END) AS frequency,
-                       {sql.money_sum(f"CASE WHEN {in_window} THEN {net} ELSE 0 END")} AS monetary,
+                       COUNT(*) FILTER (WHERE {in_window}) AS frequency,
+                       COALESCE({sql.money_sum(net, where=in_window)}, 0) AS monetary,
                        COUNT(*) AS order_count,
                        {sql.money_sum(net)} AS total_spent
                 FROM members_order o
@@ -74,6 +112,4 @@ def _stage_sql() -> str:
                 GROUP BY o.member_id
             ) a
         ) d
-        WHERE true
-        ON CONFLICT (run_id, member_id) DO UPDATE SET {updates}
     """

@@ -5,9 +5,10 @@ Steps, each a set of chunks over member-id ranges, or one winner's work between 
 1. `measure`: each chunk writes its members' figures to RfmStage;
 2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
    thresholds over RfmStage, stores them on the RfmRun and plans the classify chunks;
-3. `classify`: each chunk records group changes and upserts MemberRfm for all its members;
-4. when the last classify chunk is done, one caller wins the advance to `finish`: group counts,
-   the run's totals, the stage rows deleted, the job run finished.
+3. `classify`: each chunk records group changes, upserts MemberRfm for all its members and adds
+   them to the run's group counts (RfmGroupCount);
+4. when the last classify chunk is done, one caller wins the advance to `finish`: the run's
+   totals, the stage emptied, the job run finished.
 
 A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
 follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
@@ -38,10 +39,11 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, RfmStage, ThresholdMethod
+from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
-from .classify import classify_chunk, group_counts_write
-from .measure import stage_write
+from . import sql
+from .classify import classify_chunk
+from .measure import stage_clear, stage_ensure, stage_write
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -158,9 +160,18 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
     # Test-only pause inside the chunk's transaction (the real-worker kill test); 0 otherwise.
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
+    sql.job_statement_settings()
     if chunk.step == MEASURE:
         return stage_write(run, lo=chunk.lo, hi=chunk.hi)
+    measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows
+    stage_ensure(run, lo=chunk.lo, hi=chunk.hi, measured=measured)
     return classify_chunk(run, lo=chunk.lo, hi=chunk.hi)
+
+
+def _stage_check(job: JobRun, run: RfmRun) -> None:
+    """Before the thresholds: every measured range still has its stage rows (`stage_ensure`)."""
+    for lo, hi, rows in job.chunks.filter(step=MEASURE).values_list("lo", "hi", "rows"):
+        stage_ensure(run, lo=lo, hi=hi, measured=rows)
 
 
 def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
@@ -183,6 +194,8 @@ def _classify_begin(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
         if not job_run_advance(job, from_step=MEASURE, to_step=CLASSIFY):
             return False
+        sql.job_statement_settings()
+        _stage_check(job, run)
         thresholds, active = thresholds_compute(run)
         RfmRun.objects.filter(pk=run.pk).update(
             r_threshold=thresholds.r,
@@ -201,7 +214,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
         if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
             return False
-        group_counts_write(run)
+        sql.job_statement_settings()
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
             .values_list("group")
@@ -210,7 +223,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         )
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
-        RfmStage.objects.filter(run=run).delete()
+        stage_clear(run)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
     return True

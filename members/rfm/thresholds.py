@@ -36,15 +36,14 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
     and are None when no member is active.
     """
     count, totals = _active_totals(run)
-    values = {}
+    medians = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEDIAN]
+    values = _medians(run, medians, count)
     for axis in AXES:
         method = axis.method(run)
         if method == ThresholdMethod.FIXED:
             values[axis.name] = axis.fixed(run)
         elif method == ThresholdMethod.MEAN:
             values[axis.name] = mean_of(totals[axis.name] / axis.scale, count)
-        else:
-            values[axis.name] = _median(run, axis, count)
     return Thresholds(**values), count
 
 
@@ -56,9 +55,33 @@ def _active_totals(run: RfmRun) -> tuple[int, dict[str, Decimal]]:
     return count, {axis.name: Decimal(total or 0) for axis, total in zip(AXES, totals, strict=True)}
 
 
-def _median(run: RfmRun, axis: Axis, count: int) -> Decimal | None:
+def _medians(run: RfmRun, axes: list[Axis], count: int) -> dict[str, Decimal | None]:
+    """The median of each axis over the `count` active members: the middle value, or the mean
+    of the two middle values; None when no member is active."""
     if not count:
-        return None
+        return dict.fromkeys(axis.name for axis in axes)
+    if not axes:
+        return {}
+    if not sql.is_postgres():
+        return {axis.name: _median(run, axis, count) for axis in axes}
+    # One pass over the stage: percentile_disc at (i + 0.5) / count is the value at 0-based
+    # position i of the sorted values, exactly (the first whose cumulative share reaches it).
+    offset, limit = middle_window(count)
+    positions = [(i + 0.5) / count for i in range(offset, offset + limit)]
+    picks = ", ".join(
+        f"percentile_disc(%(positions)s::float8[]) WITHIN GROUP (ORDER BY {axis.column})"
+        for axis in axes
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {picks} {ACTIVE}", {"run": run.pk, "positions": positions})
+        middles = cursor.fetchone()
+    return {
+        axis.name: median_of_middle([Decimal(value) / axis.scale for value in middle])
+        for axis, middle in zip(axes, middles, strict=True)
+    }
+
+
+def _median(run: RfmRun, axis: Axis, count: int) -> Decimal:
     offset, limit = middle_window(count)
     query = f"SELECT {axis.column} AS v {ACTIVE} ORDER BY v LIMIT %(limit)s OFFSET %(offset)s"
     with connection.cursor() as cursor:

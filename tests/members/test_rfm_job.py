@@ -18,7 +18,7 @@ from members import tasks
 from members.demo import seed_demo
 from members.errors import RuleViolation
 from members.models import Member, MemberRfm, RfmGroup, RfmGroupChange, RfmRun, RfmStage
-from members.rfm import rfm_chunk_run, rfm_regroup, runs
+from members.rfm import rfm_chunk_run, rfm_regroup, runs, thresholds
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import (
     AS_OF,
@@ -150,7 +150,7 @@ class FailOnce:
         ("stage_write", 2),  # during measure
         ("thresholds_compute", 1),  # measure done, the advance rolled back with it
         ("classify_chunk", 3),  # during classify
-        ("group_counts_write", 1),  # classify done, the finish rolled back
+        ("stage_clear", 1),  # classify done, the finish rolled back
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):
@@ -171,6 +171,54 @@ def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, ste
     rfm_results_delete()
     two_nights(chunk_size=4)
     assert after_resume == rfm_snapshot()
+
+
+@pytest.mark.parametrize("emptied_after", ["measure", "first_classify_chunk"])
+def test_a_stage_emptied_mid_run_is_measured_again(chain, emptied_after):
+    # given: the stage loses its rows mid-run, as an UNLOGGED table does in a server crash
+    def empty_stage():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM members_rfmstage")
+
+    measure, classify = [], []
+    rfm_regroup(business_date=AS_OF, chunk_size=4, dispatch=measure.extend)
+    for chunk_id in measure[:-1]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    if emptied_after == "measure":
+        empty_stage()
+    rfm_chunk_run(chunk_id=measure[-1], dispatch=classify.extend)
+    assert len(classify) > 1
+    rfm_chunk_run(chunk_id=classify[0], dispatch=classify.extend)
+    if emptied_after == "first_classify_chunk":
+        empty_stage()
+    # when
+    for chunk_id in classify[1:]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    # then: the same results as a clean run
+    after_crash = rfm_snapshot()
+    assert after_crash["finished"] == [(AS_OF,)]
+    rfm_results_delete()
+    rfm_regroup(business_date=AS_OF, chunk_size=4)
+    assert after_crash == rfm_snapshot()
+
+
+def test_one_pass_medians_equal_the_middle_values_in_order(store_a, store_b):
+    # given: a run measured, its stage not yet classified (20, then 21 active members)
+    for members, seed in ((31, 4), (1, 5)):
+        population([store_a, store_b], members=members, seed=seed)
+        measure, classify = [], []
+        rfm_regroup(business_date=AS_OF, chunk_size=7, dispatch=measure.extend)
+        run = RfmRun.objects.get(business_date=AS_OF)
+        for chunk_id in measure:
+            rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+        run.refresh_from_db()
+        count = run.active_members
+        # when
+        one_pass = thresholds._medians(run, list(thresholds.AXES), count)
+        # then
+        assert one_pass == {a.name: thresholds._median(run, a, count) for a in thresholds.AXES}
+        assert one_pass == {"r": run.r_threshold, "f": run.f_threshold, "m": run.m_threshold}
+        rfm_results_delete()
 
 
 def test_resume_skips_finished_chunks(chain, monkeypatch):
