@@ -167,7 +167,12 @@ class ProductPicker(forms.SelectMultiple):
 
     def render(self, name, value, attrs=None, renderer=None):
         ids = chosen_ids(self.format_value(value))
-        context = {"name": name, "products": products_by_id(ids), "checked": set(ids)}
+        context = {
+            "name": name,
+            "products": products_by_id(ids),
+            "checked": set(ids),
+            "search_id": (attrs or {}).get("id", "id_product_q"),  # the field's label points here
+        }
         return render_to_string("callbacks/_product_picker.html", context)
 
 
