@@ -4,29 +4,18 @@ visible_to(user)."""
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from jobs.dates import last_days_window
-from members.models import Order, Product, Role, User
-from members.segments.phases import PHASE_DAYS, PurchasePhase
+from members.models import Product, Role, User
 from messaging.models import MessageKind, OutboxMessage
 
 from .models import CallbackAttempt, CallbackTask
+from .services.generation import bought_in_care_window
 
 ATTEMPTS_SHOWN = 10
 PRODUCTS_FOUND = 20
 # An overdue reminder older than this is history, not news: the banner leaves it out.
 REMINDER_FRESH_DAYS = 7
-
-
-def bought_in_care_window(*, today: datetime.date, member_ref: str = "member_id") -> Exists:
-    """The member has a counted order paid within the care window (purchase phase 关怀, local
-    days today-15 .. today), read from the orders themselves: the nightly regroup's last purchase
-    date does not see a purchase made since it ran. One EXISTS per row on the index
-    order_member_paid, so a list of tasks is annotated in its own query (no N+1)."""
-    since, _until = last_days_window(days=PHASE_DAYS[PurchasePhase.CARE].high, today=today)
-    orders = Order.objects.counted().filter(member_id=OuterRef(member_ref), paid_at__gte=since)
-    return Exists(orders)
 
 
 def latest_overdue_reminder(user, *, today: datetime.date) -> OutboxMessage | None:
@@ -45,7 +34,10 @@ def worklist(user, *, today: datetime.date, guide: User | None = None) -> QueryS
     tasks = CallbackTask.objects.visible_to(user).due(on=today)
     if guide is not None:
         tasks = tasks.filter(assignee=guide)
-    tasks = tasks.annotate(in_care_window=bought_in_care_window(today=today))
+    # Read from the orders, not the last regroup: a purchase made today is flagged today.
+    tasks = tasks.annotate(
+        in_care_window=bought_in_care_window(today=today, member_ref="member_id")
+    )
     return tasks.select_related("plan", "member", "member__rfm", "assignee").order_by(
         "priority", "next_call_on", "id"
     )

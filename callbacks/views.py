@@ -30,13 +30,13 @@ from .models import CallbackTask, PlanStatus
 from .paging import page_of, query_without_page
 from .selectors import FunnelBy, callback_funnel, nudge_list
 from .selectors_portal import (
-    bought_in_care_window,
     latest_overdue_reminder,
     member_last_calls,
     next_task,
     store_guides,
     worklist,
 )
+from .services.generation import bought_in_care_window
 from .services.outcomes import callback_outcome_record, may_work_task
 from .services.reassign import callback_tasks_reassign, callback_tasks_reassign_all
 
@@ -131,7 +131,10 @@ def _visible_task(request, pk: int) -> CallbackTask:
     tasks = CallbackTask.objects.visible_to(request.user).select_related(
         "plan__coupon_template", "member__home_store", "member__guide", "member__rfm", "assignee"
     )
-    tasks = tasks.annotate(in_care_window=bought_in_care_window(today=timezone.localdate()))
+    today = timezone.localdate()
+    tasks = tasks.annotate(
+        in_care_window=bought_in_care_window(today=today, member_ref="member_id")
+    )
     return get_object_or_404(tasks, pk=pk)
 
 
