@@ -75,15 +75,15 @@ def _render_worklist(request, *, bulk_form: BulkReassignForm | None = None, stat
         task.is_overdue = task.due_on < today
     if bulk_form is None and user.is_store_manager:
         bulk_form = BulkReassignForm(user=user)
+    fragment = request.htmx and not request.htmx.history_restore_request
     context = {
         "page": page,
         "filter_form": form,
         "bulk_form": bulk_form,
-        "reminder": latest_overdue_reminder(user, today=today),
+        "reminder": None if fragment else latest_overdue_reminder(user, today=today),
         "query": query_without_page(request),
         "today": today,
     }
-    fragment = request.htmx and not request.htmx.history_restore_request
     template = "callbacks/_worklist_results.html" if fragment else "callbacks/worklist.html"
     response = render(request, template, context, status=max(status, filter_status))
     patch_vary_headers(response, ["HX-Request"])
