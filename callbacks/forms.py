@@ -5,24 +5,30 @@ import datetime
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coupons.models import CouponTemplate
 from coupons.services.issuing_single import templates_issuable_at
-from members.models import Segment, User
+from members.models import Product, Segment, User
 
 from .models import (
     HAND_MADE_TARGETS,
     CallbackChannel,
     CallbackPlan,
+    PlanStatus,
     PriorityOrder,
     TaskStatus,
 )
-from .services.plans import PLAN_FIELDS
+from .selectors_portal import products_by_id, store_guides
+from .services.plans import MAX_PROMOTED_PRODUCTS, PLAN_FIELDS
 from .services.reassign import reassign_targets
 
 MAX_NOTE = 1000
+MAX_BULK_TASKS = 500
+MAX_ID = 2**31 - 1
+MAX_PRODUCT_QUERY = 50
 # A pasted list of 50,000 phones with separators (as a coupon batch's).
 MAX_PHONES_TEXT = 50_000 * 20
 OUTCOMES = [(value, label) for value, label in TaskStatus.choices if value != TaskStatus.PENDING]
@@ -74,6 +80,69 @@ class ReassignForm(forms.Form):
         field.label_from_instance = lambda staff: staff.get_full_name() or staff.username
 
 
+class IdListField(forms.Field):
+    """Ticked ids (a list of positive integers, at most `limit`); which of them the user may
+    use is the service's business."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": _("所选任务无效，请刷新页面后重试。"),
+        "too_many": _("一次最多改派 %(limit)d 条任务。"),
+    }
+
+    def __init__(self, *, limit: int, **kwargs):
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[int]:
+        values = value or []
+        if not isinstance(values, list | tuple):
+            values = [values]
+        ids = []
+        for text in values:
+            text = str(text).strip()
+            if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            ids.append(int(text))
+        if len(ids) > self.limit:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+        return list(dict.fromkeys(ids))
+
+
+class BulkReassignForm(ReassignForm):
+    """A store manager hands several tasks at once: the ticked ones, or all of one guide's."""
+
+    tasks = IdListField(label=_("所选任务"), required=False, limit=MAX_BULK_TASKS)
+    from_user = forms.ModelChoiceField(
+        label=_("把谁的全部未完成任务"),
+        queryset=None,
+        required=False,
+        empty_label=_("（只改派勾选的任务）"),
+        error_messages={"invalid_choice": _("所选导购不是本店员工。")},
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        from_user = self.fields["from_user"]
+        from_user.queryset = store_guides(user)
+        from_user.label_from_instance = lambda staff: staff.get_full_name() or staff.username
+
+    def clean(self):
+        cleaned = super().clean()
+        tasks, from_user = cleaned.get("tasks"), cleaned.get("from_user")
+        if self.errors:
+            return cleaned
+        if tasks and from_user is not None:
+            raise forms.ValidationError(_("请只选一种方式：勾选任务，或选择一位导购的全部任务。"))
+        if not tasks and from_user is None:
+            raise forms.ValidationError(_("请勾选要改派的任务，或选择一位导购的全部任务。"))
+        if from_user is not None and from_user == cleaned.get("to_user"):
+            raise forms.ValidationError(_("改派给的人和原负责人相同。"))
+        return cleaned
+
+
 class WorklistFilterForm(forms.Form):
     guide = forms.ModelChoiceField(
         label=_("导购"),
@@ -91,6 +160,53 @@ class WorklistFilterForm(forms.Form):
         )
 
 
+class ProductPicker(forms.SelectMultiple):
+    """The promoted products of a plan without listing the catalogue (thousands of SKUs): only
+    the chosen products are rendered, ticked, and more are found by a search-as-you-type
+    (htmx, callbacks/products/) that answers with the ticked ones and the matches."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        ids = chosen_ids(self.format_value(value))
+        context = {
+            "name": name,
+            "products": products_by_id(ids),
+            "checked": set(ids),
+            "search_id": (attrs or {}).get("id", "id_product_q"),  # the field's label points here
+        }
+        return render_to_string("callbacks/_product_picker.html", context)
+
+
+def chosen_ids(values) -> list[int]:
+    """The valid ids among what the browser sent (anything else is left to the field's check)."""
+    texts = (str(value).strip() for value in values or [])
+    return [int(text) for text in texts if text.isdigit() and 1 <= int(text) <= MAX_ID]
+
+
+class ProductSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_PRODUCT_QUERY,
+        error_messages={"max_length": _("搜索词最多 %(limit_value)d 个字。")},
+    )
+    promoted_products = IdListField(
+        required=False,
+        limit=MAX_PROMOTED_PRODUCTS,
+        error_messages={
+            "invalid": _("所选商品无效，请刷新页面后重试。"),
+            "too_many": _("在促商品最多选 %(limit)d 个。"),
+        },
+    )
+
+
+class PlanListFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *PlanStatus.choices],
+        error_messages={"invalid_choice": _("请选择正确的计划状态。")},
+    )
+
+
 class PlanForm(forms.ModelForm):
     """A store manager's own plan in the portal (HQ's plans are made in the admin)."""
 
@@ -102,6 +218,19 @@ class PlanForm(forms.ModelForm):
             attrs={"rows": 5, "placeholder": _("每行一个手机号，或用逗号分隔。")}
         ),
         error_messages={"max_length": _("名单太长（最多 50,000 个手机号）。")},
+    )
+
+    promoted_products = forms.ModelMultipleChoiceField(
+        label=_("在促商品"),
+        queryset=Product.objects.all(),
+        required=False,
+        widget=ProductPicker,
+        help_text=_("买过这些商品的会员最容易复购，先易后难时排在最前。"),
+        error_messages={
+            "invalid_choice": _("所选商品不存在。"),
+            "invalid_pk_value": _("所选商品不存在。"),
+            "invalid_list": _("所选商品无效，请刷新页面后重试。"),
+        },
     )
 
     class Meta:
@@ -147,6 +276,11 @@ class PlanForm(forms.ModelForm):
         self.fields["channel"].choices = CallbackChannel.choices
         self.fields["priority_order"].choices = PriorityOrder.choices
         self.fields["target_kind"].choices = HAND_MADE_TARGETS
+        if self.instance.pk is not None:
+            self.initial.setdefault(
+                "promoted_products",
+                [product.pk for product in self.instance.promoted_products.all()],
+            )
         if not self.is_bound and self.instance.pk is None:
             today = timezone.localdate()
             self.initial.setdefault("starts_on", today)
@@ -161,3 +295,6 @@ class PlanForm(forms.ModelForm):
 
     def plan_fields(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in PLAN_FIELDS}
+
+    def chosen_products(self) -> list[Product]:
+        return list(self.cleaned_data.get("promoted_products") or [])

@@ -8,11 +8,13 @@ from . import views, views_funnel, views_plans
 
 urlpatterns = [
     path("", views.worklist_page, name="callback_worklist"),
+    path("tasks/reassign/", views.tasks_reassign_bulk, name="callback_tasks_reassign"),
     path("tasks/<int:pk>/", views.task_detail, name="callback_task"),
     path("tasks/<int:pk>/record/", views.task_record, name="callback_task_record"),
     path("tasks/<int:pk>/reassign/", views.task_reassign, name="callback_task_reassign"),
     path("progress/", views.progress, name="callback_progress"),
     path("funnel/", views_funnel.funnel, name="callback_funnel"),
+    path("products/", views_plans.product_search_view, name="callback_products"),
     path("plans/", views_plans.plan_list, name="callback_plans"),
     path("plans/new/", views_plans.plan_new, name="callback_plan_new"),
     path("plans/<int:pk>/", views_plans.plan_detail, name="callback_plan"),

@@ -2,7 +2,10 @@
 progress per guide. Thin: every read through visible_to(request.user), every write through
 callbacks.services; another store's task is a 404.
 
-- callbacks/: today's due tasks in calling order (a store manager: the store's, by guide);
+- callbacks/: today's due tasks in calling order (a store manager: the store's, by guide), the
+  user's latest overdue reminder, and members who bought within the care window flagged;
+- callbacks/tasks/reassign/: a store manager hands the ticked tasks, or all of one guide's, to
+  another member of staff of the store;
 - callbacks/tasks/<pk>/: the five looks, the plan's script, the member's coupons and last calls,
   and the outcome form; after recording, the next task of the worklist;
 - callbacks/progress/: the store's active plans per guide, who is behind (催办), for managers.
@@ -11,8 +14,6 @@ callbacks.services; another store's task is a 404.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -24,28 +25,22 @@ from members.errors import RuleViolation
 from members.phones import phone_for
 from members.selectors import five_looks, member_figures, member_rfm_card
 
-from .forms import OutcomeForm, ReassignForm, WorklistFilterForm
+from .forms import BulkReassignForm, OutcomeForm, ReassignForm, WorklistFilterForm
 from .models import CallbackTask, PlanStatus
+from .paging import page_of, query_without_page
 from .selectors import FunnelBy, callback_funnel, nudge_list
-from .selectors_portal import member_last_calls, next_task, store_guides, worklist
+from .selectors_portal import (
+    latest_overdue_reminder,
+    member_last_calls,
+    next_task,
+    store_guides,
+    worklist,
+)
+from .services.generation import bought_in_care_window
 from .services.outcomes import callback_outcome_record, may_work_task
-from .services.reassign import callback_tasks_reassign
+from .services.reassign import callback_tasks_reassign, callback_tasks_reassign_all
 
 TASKS_PER_PAGE = 20
-MAX_PAGE = 10_000
-
-
-def _page(request, queryset):
-    try:
-        number = int(request.GET.get("page", 1))
-    except ValueError:
-        raise Http404(_("页码无效。")) from None
-    if not 1 <= number <= MAX_PAGE:
-        raise Http404(_("页码无效。"))
-    try:
-        return Paginator(queryset, TASKS_PER_PAGE).page(number)
-    except InvalidPage:
-        raise Http404(_("页码无效。")) from None
 
 
 def _worklist_filter(request) -> tuple[WorklistFilterForm, object, int]:
@@ -65,21 +60,68 @@ def worklist_page(request):
         return redirect("admin:callbacks_callbacktask_changelist")
     if not user.is_store_staff:
         return redirect("portal:callback_funnel")
-    today = timezone.localdate()
-    form, guide, status = _worklist_filter(request)
+    return _render_worklist(request)
+
+
+def _render_worklist(request, *, bulk_form: BulkReassignForm | None = None, status: int = 200):
+    user, today = request.user, timezone.localdate()
+    form, guide, filter_status = _worklist_filter(request)
     tasks = worklist(user, today=today, guide=guide)
-    page = _page(request, tasks if status == 200 else tasks.none())
+    page = page_of(
+        request, tasks if filter_status == 200 else tasks.none(), per_page=TASKS_PER_PAGE
+    )
     for task in page.object_list:
         task.display_phone = phone_for(user, task.member.phone)
         task.is_overdue = task.due_on < today
-    params = request.GET.copy()
-    params.pop("page", None)
-    context = {"page": page, "filter_form": form, "query": params.urlencode(), "today": today}
+    if bulk_form is None and user.is_store_manager:
+        bulk_form = BulkReassignForm(user=user)
     fragment = request.htmx and not request.htmx.history_restore_request
+    context = {
+        "page": page,
+        "filter_form": form,
+        "bulk_form": bulk_form,
+        "reminder": None if fragment else latest_overdue_reminder(user, today=today),
+        "query": query_without_page(request),
+        "today": today,
+    }
     template = "callbacks/_worklist_results.html" if fragment else "callbacks/worklist.html"
-    response = render(request, template, context, status=status)
+    response = render(request, template, context, status=max(status, filter_status))
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+@require_POST
+def tasks_reassign_bulk(request):
+    """Several tasks at once (the ticked ones, or all of one guide's) to another member of staff
+    of the store, through the one re-assign rule; ids of other stores move nothing."""
+    user = request.user
+    if not user.is_store_manager:
+        raise PermissionDenied(_("只有店长可以改派回访任务。"))
+    form = BulkReassignForm(request.POST, user=user)
+    if not form.is_valid():
+        return _render_worklist(request, bulk_form=form, status=400)
+    to_user, from_user = form.cleaned_data["to_user"], form.cleaned_data["from_user"]
+    try:
+        if from_user is not None:
+            moved = callback_tasks_reassign_all(from_user=from_user, to_user=to_user, actor=user)
+        else:
+            moved = callback_tasks_reassign(
+                task_ids=form.cleaned_data["tasks"], to_user=to_user, actor=user
+            )
+    except RuleViolation as refusal:
+        form.add_error(None, refusal.message)
+        return _render_worklist(request, bulk_form=form, status=refusal.status_code)
+    name = to_user.get_full_name() or to_user.username
+    if moved:
+        messages.success(
+            request, _("已把 %(count)d 条任务改派给 %(name)s。") % {"count": moved, "name": name}
+        )
+    else:
+        messages.warning(
+            request, _("没有任务被改派：所选任务已结束，或已在 %(name)s 名下。") % {"name": name}
+        )
+    return redirect("portal:callback_worklist")
 
 
 # --- One task -----------------------------------------------------------------------------------
@@ -88,6 +130,10 @@ def worklist_page(request):
 def _visible_task(request, pk: int) -> CallbackTask:
     tasks = CallbackTask.objects.visible_to(request.user).select_related(
         "plan__coupon_template", "member__home_store", "member__guide", "member__rfm", "assignee"
+    )
+    today = timezone.localdate()
+    tasks = tasks.annotate(
+        in_care_window=bought_in_care_window(today=today, member_ref="member_id")
     )
     return get_object_or_404(tasks, pk=pk)
 
@@ -168,7 +214,7 @@ def task_reassign(request, pk: int):
             form.add_error(None, refusal.message)
             status = refusal.status_code
         else:
-            if moved:
+            if moved or (task.is_open and task.assignee_id == to_user.pk):
                 name = to_user.get_full_name() or to_user.username
                 messages.success(request, _("已改派给 %(name)s。") % {"name": name})
             else:

@@ -6,16 +6,20 @@ another store is a 404 (CallbackPlan.objects.visible_to)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members.errors import RuleViolation
 from members.selectors_rfm import may_see_group_figures
 
-from .forms import PlanForm
+from .forms import PlanForm, PlanListFilterForm, ProductSearchForm
 from .models import CallbackPlan, PlanStatus
+from .paging import page_of, query_without_page
 from .selectors import FunnelBy, callback_funnel, plan_preview
+from .selectors_portal import product_search, products_by_id
 from .services.generation import generation_run
 from .services.plans import (
     may_create_plan,
@@ -26,7 +30,7 @@ from .services.plans import (
     plan_update,
 )
 
-PLANS_SHOWN = 100
+PLANS_PER_PAGE = 20
 
 
 def _plans_reader_check(user) -> None:
@@ -53,22 +57,38 @@ def plan_list(request):
     if user.is_hq:
         return redirect("admin:callbacks_callbackplan_changelist")
     _plans_reader_check(user)
+    form = PlanListFilterForm(request.GET or None)
     plans = CallbackPlan.objects.visible_to(user).select_related("store", "segment")
+    status = 200
+    if form.is_bound and not form.is_valid():
+        plans, status = plans.none(), 400
+    elif form.is_bound and form.cleaned_data["status"]:
+        plans = plans.filter(status=form.cleaned_data["status"])
     context = {
-        "plans": plans[:PLANS_SHOWN],
+        "page": page_of(request, plans, per_page=PLANS_PER_PAGE),
+        "filter_form": form,
+        "query": query_without_page(request),
         "may_create": may_create_plan(user),
     }
-    return render(request, "callbacks/plan_list.html", context)
+    return render(request, "callbacks/plan_list.html", context, status=status)
 
 
 def _plan_form_page(request, form: PlanForm, plan: CallbackPlan | None):
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
+            products = form.chosen_products()
             if plan is None:
-                plan = plan_create(actor=request.user, fields=form.plan_fields())
+                plan = plan_create(
+                    actor=request.user, fields=form.plan_fields(), promoted_products=products
+                )
             else:
-                plan = plan_update(plan=plan, actor=request.user, fields=form.plan_fields())
+                plan = plan_update(
+                    plan=plan,
+                    actor=request.user,
+                    fields=form.plan_fields(),
+                    promoted_products=products,
+                )
         except RuleViolation as refusal:
             form.add_error(None, refusal.message)
             status = refusal.status_code
@@ -98,6 +118,29 @@ def plan_edit(request, pk: int):
         return redirect("portal:callback_plan", pk=plan.pk)
     form = PlanForm(request.POST or None, user=request.user, instance=plan)
     return _plan_form_page(request, form, plan)
+
+
+@login_required
+@require_safe
+def product_search_view(request):
+    """The plan form's product search (htmx): the ticked products, then up to 20 matches of the
+    brand's catalogue by SKU, name or series."""
+    if not may_create_plan(request.user):
+        raise PermissionDenied(_("只有店长可以选择在促商品。"))
+    form = ProductSearchForm(request.GET)
+    if not form.is_valid():
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        return HttpResponseBadRequest(escape(errors[0]))
+    ticked = products_by_id(form.cleaned_data["promoted_products"])
+    query = form.cleaned_data["q"]
+    matches = product_search(query, exclude_ids=[product.pk for product in ticked])
+    context = {
+        "name": "promoted_products",
+        "products": [*ticked, *matches],
+        "checked": {product.pk for product in ticked},
+        "query": query,
+    }
+    return render(request, "callbacks/_product_options.html", context)
 
 
 def _render_plan(request, plan: CallbackPlan, *, status: int = 200, error: str = ""):

@@ -24,6 +24,7 @@ from jobs.dates import last_days_window
 from jobs.models import JobRun
 from jobs.services import id_ranges
 from jobs.sweeps import Dispatch, Sweep, sweep_chunk_run, sweep_start
+from members.models import Order
 from members.segments.conditions_rfm import days_since_purchase_q
 from members.segments.phases import PHASE_DAYS, PurchasePhase
 
@@ -38,10 +39,24 @@ INSERT_COLUMNS = (
 )  # fmt: skip
 
 
+def bought_in_care_window(*, today: datetime.date, member_ref: str = "pk") -> Exists:
+    """The member (OuterRef(member_ref)) has a counted order paid within the care window, local
+    days today-15 .. today, read from the orders themselves. One EXISTS per row on the index
+    order_member_paid: a list is flagged in its own query."""
+    since, until = last_days_window(days=PHASE_DAYS[PurchasePhase.CARE].high, today=today)
+    orders = Order.objects.counted().filter(
+        member_id=OuterRef(member_ref), paid_at__gte=since, paid_at__lt=until
+    )
+    return Exists(orders)
+
+
 def in_care_window_q(*, today: datetime.date) -> Q:
-    """Bought within the care window (DOMAIN.md: care only, no selling): purchase phase 关怀."""
+    """Bought within the care window (DOMAIN.md: care only, no selling): purchase phase 关怀 by
+    the last regroup's purchase date, or a counted order paid in the window since (the regroup
+    runs at night, so a purchase made on the day a plan starts is only in the orders)."""
     care = PHASE_DAYS[PurchasePhase.CARE]
-    return days_since_purchase_q(care.low, care.high, today=today)
+    by_regroup = days_since_purchase_q(care.low, care.high, today=today)
+    return by_regroup | Q(bought_in_care_window(today=today))
 
 
 def _reasons(plan: CallbackPlan, *, today: datetime.date) -> list[tuple[str, Q]]:

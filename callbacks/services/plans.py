@@ -172,14 +172,38 @@ def _check_may_create(actor) -> None:
         )
 
 
-def _set_reach(plan: CallbackPlan, *, regions, stores, promoted_products) -> None:
+MAX_PROMOTED_PRODUCTS = 200
+
+
+# How each list beside the plan's fields reads in the audit log.
+REACH_LABEL = {"promoted_products": "sku", "stores": "code", "regions": "name"}
+
+
+def _reach_labels(plan: CallbackPlan, name: str) -> list[str]:
+    return sorted(getattr(plan, name).values_list(REACH_LABEL[name], flat=True))
+
+
+def _set_reach(plan: CallbackPlan, *, regions, stores, promoted_products) -> dict:
+    """Set the plan's regions and stores (HQ plans) and promoted products; returns the audit
+    changes, {name: [before, after]} as comma-joined codes / SKUs, of what changed."""
+    if promoted_products is not None and len(promoted_products) > MAX_PROMOTED_PRODUCTS:
+        raise RuleViolation(
+            "plan_too_many_products",
+            _("在促商品最多选 %(limit)d 个。") % {"limit": MAX_PROMOTED_PRODUCTS},
+        )
+    given = {"promoted_products": promoted_products}
     if plan.store_id is None:
-        if regions is not None:
-            plan.regions.set(regions)
-        if stores is not None:
-            plan.stores.set(stores)
-    if promoted_products is not None:
-        plan.promoted_products.set(promoted_products)
+        given.update(regions=regions, stores=stores)
+    changes = {}
+    for name, values in given.items():
+        if values is None:
+            continue
+        before = _reach_labels(plan, name)
+        getattr(plan, name).set(values)
+        after = _reach_labels(plan, name)
+        if before != after:
+            changes[name] = [", ".join(before), ", ".join(after)]
+    return changes
 
 
 def _audit_fields(plan: CallbackPlan, fields: dict) -> dict:
@@ -196,13 +220,13 @@ def plan_create(
     fields = plan_fields_clean(fields, actor=actor)
     store = None if actor.is_hq else actor.store
     plan = CallbackPlan.objects.create(store=store, created_by=actor, **fields)
-    _set_reach(plan, regions=regions, stores=stores, promoted_products=promoted_products)
+    reach = _set_reach(plan, regions=regions, stores=stores, promoted_products=promoted_products)
     audit_record(
         actor=actor,
         obj=plan,
         event="callback_plan_created",
         changes={"created": ["", plan.name]},
-        fields=_audit_fields(plan, fields),
+        fields={**_audit_fields(plan, fields), **{name: new for name, (_o, new) in reach.items()}},
     )
     return plan
 
@@ -230,7 +254,7 @@ def plan_update(
     for name, value in fields.items():
         setattr(plan, name, value)
     plan.save()
-    _set_reach(plan, regions=regions, stores=stores, promoted_products=promoted_products)
+    changes |= _set_reach(plan, regions=regions, stores=stores, promoted_products=promoted_products)
     audit_record(
         actor=actor,
         obj=plan,

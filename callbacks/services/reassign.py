@@ -16,7 +16,7 @@ from members.errors import RuleViolation
 from members.models import Member, Role, User
 from members.services import member_rebind
 
-from ..models import CallbackTask
+from ..models import CallbackTask, PlanStatus
 from .assignment import assignee_expression
 
 REASSIGN_REASON = gettext_lazy("回访任务改派")
@@ -63,7 +63,8 @@ def _check(actor, to_user: User) -> None:
 @transaction.atomic
 def callback_tasks_reassign(*, task_ids: list[int], to_user: User, actor) -> int:
     """Hand the open tasks among `task_ids` of the manager's store to `to_user`; returns how
-    many moved. Tasks of other stores, or already closed, are left alone."""
+    many moved (a task already with `to_user` does not count). Tasks of other stores, unknown
+    ids, or tasks already closed are left alone, and told apart from nothing."""
     _check(actor, to_user)
     tasks = (
         CallbackTask.objects.visible_to(actor)
@@ -82,5 +83,20 @@ def callback_tasks_reassign(*, task_ids: list[int], to_user: User, actor) -> int
             CallbackTask.objects.filter(pk=task.pk).update(
                 assignee=to_user, updated_at=timezone.now()
             )
+        else:
+            continue
         moved += 1
     return moved
+
+
+@transaction.atomic
+def callback_tasks_reassign_all(*, from_user: User, to_user: User, actor) -> int:
+    """Hand every open task of an active plan that `from_user` holds in the manager's store to
+    `to_user` (callback_tasks_reassign: the same rule, task by task); returns how many moved."""
+    task_ids = list(
+        CallbackTask.objects.visible_to(actor)
+        .open()
+        .filter(assignee_id=from_user.pk, plan__status=PlanStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    return callback_tasks_reassign(task_ids=task_ids, to_user=to_user, actor=actor)

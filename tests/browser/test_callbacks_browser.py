@@ -114,3 +114,60 @@ def test_a_guide_records_a_call_on_a_phone_and_the_manager_sees_the_funnel_move(
     page.screenshot(path=shots_dir / "callbacks-funnel-phone.png", full_page=True)
     assert traffic.static_failures() == []
     assert any("/static/css/callbacks.css" in url for url in traffic.urls)
+
+
+def test_a_manager_picks_a_promoted_product_and_bulk_reassigns_on_a_phone(
+    live_server, phone_page, traffic, shop, shots_dir
+):
+    # given 40 products in the catalogue, and the manager on a phone
+    for n in range(40):
+        ProductFactory(sku=f"XR{n:03d}", name=f"雪润面霜{n}", series="雪润系列")
+    ProductFactory(sku="MASK-9", name="修护面膜", series="修护系列")
+    segment = SegmentFactory(store=shop["manager"].store, name="甲店老客")
+    page = phone_page
+    portal_login(page, live_server.url, shop["manager"])
+
+    # when they search the catalogue in the plan form (Enter searches, it does not save)
+    page.goto(f"{live_server.url}/callbacks/plans/new/")
+    assert page.locator("#product-options label").count() == 0
+    search = page.get_by_label("搜索在促商品")
+    search.fill("面膜")
+    page.locator("#product-options label", has_text="MASK-9").wait_for()
+    search.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{live_server.url}/callbacks/plans/new/"
+    page.locator("#product-options label", has_text="MASK-9").locator("input").check()
+    search.fill("雪润")
+    page.locator("#product-options label", has_text="XR000").wait_for()
+    # the ticked mask stays, first and ticked, beside at most 20 matches
+    options = page.locator("#product-options label")
+    assert options.count() == 21 and "MASK-9" in options.first.inner_text()
+    assert options.first.locator("input").is_checked()
+    page.get_by_label("计划名称").fill("面膜复购")
+    page.get_by_label("回访目的").fill("在促")
+    page.get_by_label("话术").fill("您好")
+    page.locator("#id_segment").select_option(str(segment.pk))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=shots_dir / "callbacks-plan-products-phone.png", full_page=True)
+    page.get_by_role("button", name="保存草稿").click()
+    page.wait_for_load_state("networkidle")
+
+    # then the plan has the mask only
+    plan = CallbackPlan.objects.get(name="面膜复购")
+    assert [product.sku for product in plan.promoted_products.all()] == ["MASK-9"]
+
+    # when the manager ticks 陈美玲's task on the worklist and hands it to themselves
+    page.goto(f"{live_server.url}/callbacks/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator(f'#worklist input[value="{shop["first"].pk}"]').check()
+    page.locator("#bulk-reassign").get_by_label("改派给").select_option(str(shop["manager"].pk))
+    page.screenshot(path=shots_dir / "callbacks-bulk-reassign-phone.png", full_page=True)
+    page.get_by_role("button", name="改派", exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+    # then one task moved and the page says so
+    assert "已把 1 条任务改派给 王店长。" in page.content()
+    shop["first"].refresh_from_db()
+    shop["second"].refresh_from_db()
+    assert shop["first"].assignee == shop["manager"] and shop["second"].assignee == shop["guide"]
+    assert traffic.static_failures() == []

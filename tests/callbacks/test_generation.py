@@ -14,6 +14,7 @@ from callbacks.services.generation import (
     plan_tasks_generate,
 )
 from callbacks.services.plans import plan_activate
+from jobs.dates import local_day_start
 from jobs.models import JobChunk, JobStatus
 from members.models import RfmGroup
 from tests.callbacks.factories import CallbackPlanFactory, CallbackTaskFactory
@@ -137,6 +138,29 @@ def test_exclusions_are_counted_with_the_first_reason_that_applies(store, manage
     assert orphan.pk not in made
 
 
+def test_a_purchase_since_the_last_regroup_counts_for_the_care_window(store, guide):
+    # given the last regroup saw no purchase in the window for any of them, but the orders do
+    today = timezone.localdate()
+    bought_today = MemberFactory(home_store=store, guide=guide)
+    MemberRfmFactory(member=bought_today, last_purchase_on=today - timedelta(days=100))
+    OrderFactory(member=bought_today, store=store, paid_at=timezone.now())
+    refunded_today = MemberFactory(home_store=store, guide=guide)
+    OrderFactory(member=refunded_today, store=store, paid_at=timezone.now(), refunded_amount=302)
+    bought_16_days_ago = MemberFactory(home_store=store, guide=guide)
+    OrderFactory(
+        member=bought_16_days_ago,
+        store=store,
+        paid_at=local_day_start(today - timedelta(days=16)) + timedelta(hours=20),
+    )
+
+    # when a plan starts today
+    plan = _active(CallbackPlanFactory(cooldown_days=0), HqAdminFactory())
+
+    # then only the member who bought today is left out, counted as in the care window
+    assert {t.member_id for t in _tasks(plan)} == {refunded_today.pk, bought_16_days_ago.pk}
+    assert plan.excluded == {ExclusionReason.CARE_WINDOW: 1}
+
+
 def test_a_plan_may_ignore_the_care_window_and_the_cooldown(store, guide):
     today = timezone.localdate()
     in_care = MemberFactory(home_store=store, guide=guide)
@@ -155,14 +179,20 @@ def test_easy_first_puts_buyers_of_promoted_products_first_then_the_groups(store
     promoted = ProductFactory(sku="PROMO")
     ordinary_buyer = MemberFactory(home_store=store, guide=guide)
     MemberRfmFactory(member=ordinary_buyer, group=RfmGroup.ORDINARY_WINBACK, last_purchase_on=None)
-    OrderLineFactory(order=OrderFactory(member=ordinary_buyer, store=store), product=promoted)
+    # (bought a month ago: outside the care window, which the orders are read for too)
+    month_ago = timezone.now() - timedelta(days=30)
+    OrderLineFactory(
+        order=OrderFactory(member=ordinary_buyer, store=store, paid_at=month_ago), product=promoted
+    )
     valuable = MemberFactory(home_store=store, guide=guide)
     MemberRfmFactory(member=valuable, group=RfmGroup.IMPORTANT_VALUE, last_purchase_on=None)
     retention = MemberFactory(home_store=store, guide=guide)
     MemberRfmFactory(member=retention, group=RfmGroup.IMPORTANT_RETENTION, last_purchase_on=None)
     never = MemberFactory(home_store=store, guide=guide)
     refunded_buyer = MemberFactory(home_store=store, guide=guide)
-    refunded = OrderFactory(member=refunded_buyer, store=store, refunded_amount=302)
+    refunded = OrderFactory(
+        member=refunded_buyer, store=store, refunded_amount=302, paid_at=month_ago
+    )
     OrderLineFactory(order=refunded, product=promoted)
     plan = CallbackPlanFactory(priority_order=PriorityOrder.EASY_FIRST)
     plan.promoted_products.add(promoted)

@@ -115,7 +115,9 @@ def test_the_worklist_query_count_does_not_grow_with_its_rows(
             plan=plan_a, member=MemberFactory(home_store=plan_a.store, guide=guide_a)
         )
     client.force_login(manager_a)
-    with django_assert_max_num_queries(7):
+    # 7 for the list itself, 1 for the overdue reminder, 3 for the bulk re-assign form (whom
+    # to, whose tasks): all fixed, none per row
+    with django_assert_max_num_queries(11):
         assert client.get("/callbacks/").status_code == 200
 
 

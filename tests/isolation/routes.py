@@ -65,11 +65,14 @@ ROUTES = {
     # member), progress (managers), the funnel (managers, region managers; guides 403), plans
     # (pk: CallbackPlan: HQ's are shared, a store's own only within its scope)
     "callbacks/": Route("store"),
+    "callbacks/tasks/reassign/": Route("store", method="post"),
     "callbacks/tasks/<int:pk>/": Route("store", {"pk": "task"}),
     "callbacks/tasks/<int:pk>/record/": Route("store", {"pk": "task"}, "post"),
     "callbacks/tasks/<int:pk>/reassign/": Route("store", {"pk": "task"}, "post"),
     "callbacks/progress/": Route("store"),
     "callbacks/funnel/": Route("store"),
+    # The plan form's product search: the brand's catalogue (no member data), plan makers only
+    "callbacks/products/": Route("store"),
     "callbacks/plans/": Route("store"),
     "callbacks/plans/new/": Route("store"),
     "callbacks/plans/<int:pk>/": Route("store", {"pk": "plan"}),
