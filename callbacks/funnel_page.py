@@ -68,7 +68,14 @@ def _window(period: str, today: datetime.date):
 
 def funnel_page(user, params, *, default_by: str = FunnelBy.GUIDE) -> tuple[dict, int]:
     """(context, status): the filter form and, when valid, the funnel within the user's scope."""
-    form = FunnelFilterForm(params or None, user=user)
+    # The form shows the grouping and period the page uses, also when the query leaves them out.
+    shown = {"by": default_by, "period": Period.THIS_MONTH}
+    data = None
+    if params:
+        data = params.copy()
+        for name, value in shown.items():
+            data[name] = data.get(name) or value
+    form = FunnelFilterForm(data, user=user, initial=shown)
     context = {"form": form, "funnel": None}
     if form.is_bound and not form.is_valid():
         return context, 400

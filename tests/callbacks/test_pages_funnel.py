@@ -171,3 +171,16 @@ def test_odd_filter_values_are_a_4xx_never_a_500(client, manager_a, params):
 def test_huge_ids_are_a_4xx_never_a_500(client, manager_a, path):
     client.force_login(manager_a)
     assert 400 <= client.get(path).status_code < 500
+
+
+@pytest.mark.parametrize("params", [{}, {"period": "last_month"}])
+def test_the_filter_shows_the_grouping_the_table_uses(client, manager_a, worked, params):
+    # given a manager whose funnel is grouped by guide unless they choose otherwise
+    client.force_login(manager_a)
+
+    # when the page opens without a grouping in the query
+    page = client.get("/callbacks/funnel/", params).content.decode()
+
+    # then the grouping select shows 导购, the grouping of the table below it
+    assert '<option value="guide" selected>' in page
+    assert '<option value="plan" selected>' not in page
