@@ -182,6 +182,22 @@ def chosen_ids(values) -> list[int]:
     return [int(text) for text in texts if text.isdigit() and 1 <= int(text) <= MAX_ID]
 
 
+class ProductChoiceField(forms.ModelMultipleChoiceField):
+    """Products by id; an id no database column can hold is refused before the query (SQLite
+    raises OverflowError on it, which would be a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk).strip()
+            if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class ProductSearchForm(forms.Form):
     q = forms.CharField(
         required=False,
@@ -220,7 +236,7 @@ class PlanForm(forms.ModelForm):
         error_messages={"max_length": _("名单太长（最多 50,000 个手机号）。")},
     )
 
-    promoted_products = forms.ModelMultipleChoiceField(
+    promoted_products = ProductChoiceField(
         label=_("在促商品"),
         queryset=Product.objects.all(),
         required=False,

@@ -18,12 +18,11 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum, TextChoices
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.models import ZERO, Member, Store, User
+from members.models import Member, Store, User, money_total
 
 from .models import (
     OPEN_STATUSES,
@@ -164,7 +163,7 @@ def _figures(today: datetime.date) -> dict:
         "reached": Count("pk", filter=Q(status__in=REACHED_STATUSES)),
         "successful": Count("pk", filter=Q(status=TaskStatus.SUCCESSFUL)),
         "converted": Count("pk", filter=Q(converted_order__isnull=False)),
-        "converted_amount": Coalesce(Sum("converted_amount"), ZERO),
+        "converted_amount": money_total("converted_amount"),
         "overdue": Count("pk", filter=open_overdue),
     }
 

@@ -1,7 +1,7 @@
 """The members app's models, one module per concept; import them from here."""
 
 from .core import *  # noqa: F403
-from .core import ZERO, SingletonSettings, TimeStampedModel  # noqa: F401
+from .core import ZERO, SingletonSettings, TimeStampedModel, money_total  # noqa: F401
 from .exports import ExportLog, ExportLogQuerySet  # noqa: F401
 from .purchases import MemberPurchase, PurchaseStage, PurchaseSummaryRun  # noqa: F401
 from .rfm import (  # noqa: F401

@@ -7,13 +7,20 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Right, Upper
+from django.db.models.functions import Coalesce, Right, Round, Upper
 from django.utils.translation import gettext_lazy as _
 
 from ..scope import scope_q, shared_or_scope_q
 from ..transitions import Transitions
 
 ZERO = Decimal("0.00")
+
+
+def money_total(expression) -> models.Expression:
+    """The sum of a money column in yuan, rounded to the cent, 0.00 over no rows. The rounding
+    matters on SQLite (the demo), which sums decimals as floats: 330000.000000002 otherwise."""
+    money = models.DecimalField(max_digits=16, decimal_places=2)
+    return Round(Coalesce(models.Sum(expression), ZERO), 2, output_field=money)
 
 
 class TimeStampedModel(models.Model):

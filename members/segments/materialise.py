@@ -17,8 +17,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 
 from jobs.models import JobRun, JobStatus
@@ -33,7 +32,7 @@ from jobs.services import (
     job_run_restart,
 )
 
-from ..models import ZERO, Member, MemberTag, Segment, SegmentMember, SegmentSize, Tag
+from ..models import Member, MemberTag, Segment, SegmentMember, SegmentSize, Tag, money_total
 from .selectors import segment_q
 
 SEGMENT_JOB = "segment_materialise"
@@ -110,7 +109,7 @@ def _sweep(run: JobRun, membership: Membership, matching: models.QuerySet, chunk
 
 def _segment_size_write(segment: Segment, business_date: datetime.date) -> dict:
     totals = SegmentMember.objects.filter(segment=segment).aggregate(
-        member_count=Count("pk"), total_spent=Coalesce(Sum("member__rfm__total_spent"), ZERO)
+        member_count=Count("pk"), total_spent=money_total("member__rfm__total_spent")
     )
     SegmentSize.objects.update_or_create(
         segment=segment, business_date=business_date, defaults=totals

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize
+from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize, money_total
 from .rules import rule_q
 
 CENT = Decimal("0.01")
@@ -77,7 +77,7 @@ def _per_store(members: QuerySet) -> list[dict]:
         .values("home_store__code", "home_store__name")
         .annotate(
             n=Count("pk"),
-            spent=Coalesce(Sum("rfm__total_spent"), ZERO),
+            spent=money_total("rfm__total_spent"),
             orders=Coalesce(Sum("rfm__order_count"), 0),
         )
         .order_by("-n", "home_store__code")
