@@ -147,6 +147,8 @@ def test_hq_issues_to_a_segment_watches_progress_and_the_store_sees_its_share(
     page.locator("input[name=source][value=segment]").check()
     # the segment is searched as HQ types (the admin's select2 autocomplete)
     page.locator("select[name=segment] + .select2").click()
+    # one search at a time (SQLite's test database serves one request at a time)
+    page.locator(".select2-results__option:not(.loading-results)").first.wait_for()
     page.locator(".select2-search__field").fill("全部会员")
     page.locator(".select2-results__option", has_text="全部会员（测试）").click()
     page.get_by_role("button", name="开始发券").click()
