@@ -100,6 +100,21 @@ def ensure_member_rfm(connection):
         print(f"  {filled:,} rows in {time.perf_counter() - started:.1f} s")
 
 
+def report_statistics(connection):
+    """The plans depend on the planner's statistics of the tables the jobs rewrite in bulk (they
+    ANALYZE them at their finish); say when they were taken, as autovacuum may be off."""
+    query = """
+        SELECT relname, greatest(last_analyze, last_autoanalyze) FROM pg_stat_user_tables
+        WHERE relname IN ('members_memberrfm', 'members_memberpurchase') ORDER BY relname
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        print(f"autovacuum: {cursor.fetchone()[0]}")
+        cursor.execute(query)
+        for table, analyzed in cursor.fetchall():
+            print(f"  {table} last analyzed: {analyzed or 'never (plans may be poor)'}")
+
+
 def ensure_purchase_summary(yesterday):
     """The "bought ..." rules read the nightly purchase summary: build it once if missing."""
     from members.models import PurchaseSummaryRun
@@ -155,6 +170,7 @@ def main():
     ensure_member_rfm(connection)
     today = timezone.localdate()
     ensure_purchase_summary(today - datetime.timedelta(days=1))
+    report_statistics(connection)
     members = Member.objects.count()
     busiest = Member.objects.values("home_store").annotate(n=Count("pk")).order_by("-n").first()
     store = Store.objects.get(pk=busiest["home_store"])

@@ -31,7 +31,8 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, PurchaseStage, PurchaseSummaryRun
+from members.models import Member, MemberPurchase, PurchaseStage, PurchaseSummaryRun
+from members.rfm import sql
 
 from .build import chunk_rewrite, stage_clear
 
@@ -151,6 +152,7 @@ def _finish(run: PurchaseSummaryRun, job: JobRun) -> None:
         rows = job.chunks.filter(step=MEMBERS).aggregate(rows=Sum("rows"))["rows"] or 0
         staged = PurchaseStage.objects.filter(run=run).count()
         stage_clear(run)
+        sql.table_analyze(MemberPurchase._meta.db_table)
         PurchaseSummaryRun.objects.filter(pk=run.pk).update(rows=rows, finished_at=timezone.now())
         job_run_finish(
             job,

@@ -39,7 +39,7 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
+from members.models import Member, MemberRfm, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
 from . import sql
 from .classify import classify_chunk
@@ -224,6 +224,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
         stage_clear(run)
+        sql.table_analyze(MemberRfm._meta.db_table)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
     return True

@@ -17,6 +17,19 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def table_analyze(table: str) -> None:
+    """Fresh planner statistics for a table a job has just rewritten in bulk, on PostgreSQL.
+
+    Segment previews and materialisation read these tables right after the night's jobs; with
+    no statistics yet (a first run, or autovacuum off or behind) the planner takes a million
+    rows for a few thousand and picks nested loops: a store manager's "bought ... OR tag"
+    preview took 1.1 s instead of 0.26 s at 1M members (bench/segment_preview.py).
+    """
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 def params(**values) -> dict:
     """Named parameters, adapted like the ORM adapts them (SQLite stores UTC text)."""
     ops = connection.ops

@@ -252,3 +252,20 @@ def test_the_start_task_logs_a_refused_date_instead_of_failing(shoppers, caplog)
     tasks.purchase_summary_start.delay(DAY_BEFORE.isoformat())
     assert "refused" in caplog.text
     assert not PurchaseSummaryRun.objects.filter(business_date=DAY_BEFORE).exists()
+
+
+def planner_rows(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_the_finished_run_leaves_fresh_planner_statistics_for_the_previews(shoppers):
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        summarise(chunk_size=2)
+    # then: ANALYZE counted the rows the run wrote (another test may have left the same figure
+    # in pg_class, so the statement itself is checked too)
+    assert any(q["sql"].startswith('ANALYZE "members_memberpurchase"') for q in queries)
+    assert planner_rows("members_memberpurchase") == MemberPurchase.objects.count() == 4 * 3
