@@ -58,7 +58,10 @@ def test_manager_finds_a_member_by_phone_tail_on_a_phone(
     assert "13912345678" not in page.content()
     page.screenshot(path=shots_dir / "member-list-phone.png", full_page=True)
 
-    page.locator(".member-row a").click()
+    # the last keystroke's search may still be re-rendering the row: let htmx settle first
+    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator(".member-row a").click()
     page.wait_for_load_state("networkidle")
     card = page.locator("#five-looks")
     assert card.is_visible()
