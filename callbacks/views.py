@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from coupons.forms_issuing import member_coupon_section
 from members.errors import RuleViolation
 from members.phones import phone_for
-from members.selectors import five_looks, member_figures, member_rfm_card
+from members.selectors import member_card
 
 from .forms import BulkReassignForm, OutcomeForm, ReassignForm, WorklistFilterForm
 from .models import CallbackTask, PlanStatus
@@ -146,11 +146,7 @@ def _task_context(request, task: CallbackTask, **extra) -> dict:
     context = {
         "task": task,
         "plan": task.plan,
-        "member": member,
-        "display_phone": phone_for(user, member.phone),
-        "phone_is_masked": not user.is_hq,
-        "looks": five_looks(member, member_figures(member)),
-        "rfm": member_rfm_card(member),
+        **member_card(user, member),
         "last_calls": member_last_calls(user, member.pk),
         "may_record": may_record,
         "is_overdue": task.is_open and task.due_on < timezone.localdate(),

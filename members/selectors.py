@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import ZERO, Gender, Member, MemberRfm, OrderLine, RfmRun
+from .phones import phone_for
 from .rfm.contract import is_high, is_recent
 
 CENT = Decimal("0.01")
@@ -260,3 +261,16 @@ def member_rfm_card(member: Member) -> RfmCard | None:
         axes=[_recency(rfm, run), _frequency(rfm, run), _monetary(rfm, run)],
         lifetime=lifetime,
     )
+
+
+def member_card(user, member: Member) -> dict:
+    """What every page that shows a member to staff starts from (the member card, the callback
+    task page): the phone as the user may see it, the five looks and the RFM card."""
+    shown = phone_for(user, member.phone)
+    return {
+        "member": member,
+        "display_phone": shown,
+        "phone_is_masked": shown != member.phone,
+        "looks": five_looks(member, member_figures(member)),
+        "rfm": member_rfm_card(member),
+    }

@@ -23,7 +23,7 @@ from .filters import MemberFilter
 from .forms import MemberTagForm, NewStoreTagForm, RebindForm
 from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
 from .phones import phone_for
-from .selectors import five_looks, member_figures, member_rfm_card
+from .selectors import member_card
 
 MEMBERS_PER_PAGE = 30
 # Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
@@ -185,11 +185,7 @@ def _detail_context(request, member: Member, **extra) -> dict:
     orders = _member_orders(user, member)
     shown_orders = list(orders[: ORDERS_SHOWN + 1])
     context = {
-        "member": member,
-        "display_phone": phone_for(user, member.phone),
-        "phone_is_masked": not user.is_hq,
-        "looks": five_looks(member, member_figures(member)),
-        "rfm": member_rfm_card(member),
+        **member_card(user, member),
         "ownership_changes": OwnershipChange.objects.visible_to(user)
         .filter(member=member)
         .select_related("from_store", "to_store", "from_guide", "to_guide", "changed_by"),
