@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from coupons.forms_issuing import member_coupon_section
 from members.errors import RuleViolation
+from members.paging import page_of, query_without_page
 from members.phones import phone_for
 from members.selectors import member_card
 
 from .forms import BulkReassignForm, OutcomeForm, ReassignForm, WorklistFilterForm
 from .models import CallbackTask, PlanStatus
-from .paging import page_of, query_without_page
 from .selectors import FunnelBy, callback_funnel, nudge_list
 from .selectors_portal import (
     latest_overdue_reminder,

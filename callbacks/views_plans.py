@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from members.errors import RuleViolation
+from members.paging import page_of, query_without_page
 from members.selectors_rfm import may_see_group_figures
 
 from .forms import PlanForm, PlanListFilterForm, ProductSearchForm
 from .models import CallbackPlan, PlanStatus
-from .paging import page_of, query_without_page
 from .selectors import FunnelBy, callback_funnel, plan_preview
 from .selectors_portal import product_search, products_by_id
 from .services.generation import generation_run

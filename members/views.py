@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,12 +21,11 @@ from .exports import may_export
 from .filters import MemberFilter
 from .forms import MemberTagForm, NewStoreTagForm, RebindForm
 from .models import Member, Order, OrderLine, OwnershipChange, RfmGroup, Source, Tag
+from .paging import page_number, page_of, query_without_page
 from .phones import phone_for
 from .selectors import member_card
 
 MEMBERS_PER_PAGE = 30
-# Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
-MAX_PAGE = 10_000
 ORDERS_SHOWN = 20
 
 
@@ -61,16 +59,6 @@ class UncountedPage:
         return self.number - 1
 
 
-def _page_number(request) -> int:
-    try:
-        number = int(request.GET.get("page", 1))
-    except ValueError:
-        raise Http404(_("页码无效。")) from None
-    if not 1 <= number <= MAX_PAGE:
-        raise Http404(_("页码无效。"))
-    return number
-
-
 def _uncounted_page(queryset, number: int) -> UncountedPage:
     start = (number - 1) * MEMBERS_PER_PAGE
     rows = list(queryset[start : start + MEMBERS_PER_PAGE + 1])
@@ -80,13 +68,10 @@ def _uncounted_page(queryset, number: int) -> UncountedPage:
 
 
 def _member_page(request, queryset):
-    number = _page_number(request)
+    number = page_number(request)
     if request.user.is_hq:
         return _uncounted_page(queryset, number)
-    try:
-        return Paginator(queryset, MEMBERS_PER_PAGE).page(number)
-    except InvalidPage:
-        raise Http404(_("页码无效。")) from None
+    return page_of(request, queryset, per_page=MEMBERS_PER_PAGE)
 
 
 def _dress_for_phones(member_filter: MemberFilter) -> None:
@@ -108,12 +93,6 @@ def _with_display_phones(user, members):
     return members
 
 
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
-
-
 def member_filter_for(request, data) -> MemberFilter:
     """The member list's filters over the members the user may see."""
     members = Member.objects.visible_to(request.user).select_related("guide", "rfm")
@@ -131,7 +110,7 @@ def render_member_list(request, member_filter: MemberFilter, *, status: int = 20
         "filter": member_filter,
         "page": page,
         "is_counted": not request.user.is_hq,
-        "query": _query_without_page(request),
+        "query": query_without_page(request),
         "may_export": may_export(request.user),
         "export_params": _filter_params(member_filter),
         **extra,

@@ -5,8 +5,7 @@ through a service; another store's segment is a 404, a segment one may see but n
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from ..errors import RuleViolation
 from ..exports import may_export
 from ..models import Segment, SegmentSize
+from ..paging import page_of
 from ..phones import phone_for
 from . import builder, services
 from .export import segment_members_export
@@ -85,10 +85,7 @@ def _members_page(request, segment):
     members = segment_members(
         segment, user=request.user, today=timezone.localdate()
     ).select_related("guide", "rfm")
-    try:
-        page = Paginator(members.order_by("-pk"), MEMBERS_PER_PAGE).page(request.GET.get("page", 1))
-    except (InvalidPage, ValueError):
-        raise Http404(_("页码无效。")) from None
+    page = page_of(request, members.order_by("-pk"), per_page=MEMBERS_PER_PAGE)
     for member in page.object_list:
         member.display_phone = phone_for(request.user, member.phone)
     return page

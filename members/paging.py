@@ -1,21 +1,27 @@
-"""One page of a portal list: a bad or absurd page number is a 404 in Chinese, never a 500."""
+"""Paging the portal's lists (members, segment members, callback worklist and plans): a bad or
+absurd page number is a 404 in Chinese, never a 500."""
 
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+# Nobody pages 10,000 pages deep; beyond it the offset only burdens the database (or overflows).
 MAX_PAGE = 10_000
 
 
-def page_of(request, queryset, *, per_page: int) -> Page:
+def page_number(request) -> int:
     try:
         number = int(request.GET.get("page", 1))
     except ValueError:
         raise Http404(_("页码无效。")) from None
     if not 1 <= number <= MAX_PAGE:
         raise Http404(_("页码无效。"))
+    return number
+
+
+def page_of(request, queryset, *, per_page: int) -> Page:
     try:
-        return Paginator(queryset, per_page).page(number)
+        return Paginator(queryset, per_page).page(page_number(request))
     except InvalidPage:
         raise Http404(_("页码无效。")) from None
 
