@@ -230,11 +230,12 @@ def _refund_exists(refund_no: str) -> RuleViolation:
     )
 
 
-@transaction.atomic
 def order_number_lock(store: Store, order_no: str) -> None:
-    """Serialise, until the transaction ends, everything done under one till's order number: the
-    sale's upload and the coupons redeemed on it (so neither misses the other, and coupons on one
-    order never add up past it). SQLite serialises its writers already."""
+    """Serialise, until the caller's transaction ends, everything done under one till's order
+    number: the sale's upload and the coupons redeemed on it (so neither misses the other, and
+    coupons on one order never add up past it). SQLite serialises its writers already."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("order_number_lock holds until the transaction ends: call it in one.")
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -243,6 +244,7 @@ def order_number_lock(store: Store, order_no: str) -> None:
         )
 
 
+@transaction.atomic
 def order_create(
     *,
     store: Store,

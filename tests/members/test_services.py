@@ -6,12 +6,13 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from members.errors import RuleViolation
-from members.models import Channel, Order, OwnershipChange
+from members.models import Channel, Order, OrderLine, OwnershipChange
 from members.services import (
     LineInput,
     member_phone_reveal,
     member_rebind,
     order_create,
+    order_number_lock,
     order_refund,
 )
 from tests.members.factories import GuideFactory, OrderFactory, ProductFactory
@@ -174,3 +175,34 @@ def test_the_same_refund_number_is_recorded_once(store_a, member_a):
         )
     order.refresh_from_db()
     assert order.refunded_amount == Decimal("10.00")
+
+
+def test_an_order_whose_lines_fail_is_not_kept(store_a, member_a, monkeypatch):
+    # given the lines' insert fails after the order row is written
+    def broken(*args, **kwargs):
+        raise RuntimeError("lines failed")
+
+    monkeypatch.setattr(OrderLine.objects, "bulk_create", broken)
+    product = ProductFactory()
+
+    # when the sale is recorded with a line
+    with pytest.raises(RuntimeError):
+        order_create(
+            store=store_a,
+            order_no="ATOMIC-1",
+            member=member_a,
+            guide=None,
+            channel=Channel.STORE,
+            paid_at=timezone.now(),
+            amount=Decimal("302.00"),
+            lines=[LineInput(sku=product.sku, quantity=1, amount=Decimal("302.00"))],
+        )
+
+    # then neither the order nor anything of it stays: order_create is one transaction
+    assert not Order.objects.filter(order_no="ATOMIC-1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_number_lock_refuses_to_run_outside_a_transaction(store_a):
+    with pytest.raises(RuntimeError):
+        order_number_lock(store_a, "LOCK-1")
