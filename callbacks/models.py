@@ -268,6 +268,17 @@ REACHED_STATUSES = (TaskStatus.REACHED, TaskStatus.DECLINED, TaskStatus.SUCCESSF
 CONVERTING_STATUSES = (TaskStatus.REACHED, TaskStatus.SUCCESSFUL)
 
 
+def overdue_q(*, on) -> Q:
+    """Overdue (逾期): open tasks of active plans past their due date, still waiting for a call;
+    the reminders and the funnel's count alike."""
+    return Q(
+        status__in=OPEN_STATUSES,
+        plan__status=PlanStatus.ACTIVE,
+        due_on__lt=on,
+        next_call_on__isnull=False,
+    )
+
+
 class CallbackTaskQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Member-level rows, scoped like the member: HQ all; a region manager their region's; a
@@ -291,10 +302,7 @@ class CallbackTaskQuerySet(models.QuerySet):
         )
 
     def overdue(self, *, on):
-        """Open tasks of active plans past their due date, still waiting for a call."""
-        return self.open().filter(
-            plan__status=PlanStatus.ACTIVE, due_on__lt=on, next_call_on__isnull=False
-        )
+        return self.filter(overdue_q(on=on))
 
 
 class CallbackTask(TimeStampedModel):

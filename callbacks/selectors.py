@@ -25,13 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member, Store, User, money_total
 
 from .models import (
-    OPEN_STATUSES,
     REACHED_STATUSES,
     CallbackPlan,
     CallbackTask,
     ExclusionReason,
     PlanStatus,
     TaskStatus,
+    overdue_q,
 )
 from .services.generation import plan_candidates
 from .services.targets import plan_targets_q
@@ -150,13 +150,6 @@ class Funnel:
 
 
 def _figures(today: datetime.date) -> dict:
-    # The same tasks as CallbackTask.objects.overdue(on=today): still waiting for a call.
-    open_overdue = Q(
-        status__in=OPEN_STATUSES,
-        plan__status=PlanStatus.ACTIVE,
-        due_on__lt=today,
-        next_call_on__isnull=False,
-    )
     return {
         "to_call": Count("pk"),
         "called": Count("pk", filter=~Q(status=TaskStatus.PENDING)),
@@ -164,7 +157,7 @@ def _figures(today: datetime.date) -> dict:
         "successful": Count("pk", filter=Q(status=TaskStatus.SUCCESSFUL)),
         "converted": Count("pk", filter=Q(converted_order__isnull=False)),
         "converted_amount": money_total("converted_amount"),
-        "overdue": Count("pk", filter=open_overdue),
+        "overdue": Count("pk", filter=overdue_q(on=today)),
     }
 
 
