@@ -254,7 +254,9 @@ def test_the_plan_list_query_count_does_not_grow(
 def test_nobody_makes_a_lifecycle_plan_by_hand(client, manager_a, segment_a):
     # given the lifecycle plan is the nightly rules' own: the form does not offer it
     client.force_login(manager_a)
-    page = client.get("/callbacks/plans/new/").content.decode()
+    form_page = client.get("/callbacks/plans/new/")
+    page = form_page.content.decode()
+    assert form_page.status_code == 200 and 'value="segment"' in page
     assert 'value="lifecycle"' not in page
 
     # when a manager posts it all the same, through the page or the service

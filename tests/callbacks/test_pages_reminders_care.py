@@ -73,6 +73,9 @@ def test_a_reminder_older_than_a_week_is_not_shown(client, guide_a, tasks_a):
     client.force_login(guide_a)
 
     assert _banner(client.get("/callbacks/")) == ""
+    # while one from within the week is (the banner is there to be missed)
+    _reminder(guide_a, count=2, days_ago=6)
+    assert "你有 2 个逾期回访任务" in _banner(client.get("/callbacks/"))
 
 
 def _bought(member, *, days_ago, refunded=False):

@@ -125,10 +125,9 @@ def queued_run(content: str, *, kind=ImportKind.MEMBERS) -> ImportRun:
 
 
 def test_a_job_delivered_again_after_its_worker_died_starts_over_without_duplicates(store_a):
-    run = queued_run(MEMBERS)
-    import_run_execute(run_id=run.pk)
-    # as if the worker had died half-way: the run is still RUNNING and its file still there
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.RUNNING)
+    # the rows a first delivery committed before its worker died ...
+    import_run_execute(run_id=queued_run(MEMBERS).pk)
+    # ... and that delivery's run, left RUNNING with its file still kept
     again = queued_run(MEMBERS)
     ImportRun.objects.filter(pk=again.pk).update(status=ImportStatus.RUNNING)
 
