@@ -27,7 +27,7 @@ from members.phones import phone_for
 from members.selectors import member_card
 
 from .forms import BulkReassignForm, OutcomeForm, ReassignForm, WorklistFilterForm
-from .models import CallbackTask, PlanStatus
+from .models import CallbackTask
 from .selectors import FunnelBy, callback_funnel, nudge_list
 from .selectors_portal import (
     latest_overdue_reminder,
@@ -37,7 +37,7 @@ from .selectors_portal import (
     worklist,
 )
 from .services.generation import bought_in_care_window
-from .services.outcomes import callback_outcome_record, may_work_task
+from .services.outcomes import callback_outcome_record, may_record_outcome
 from .services.reassign import callback_tasks_reassign, callback_tasks_reassign_all
 
 TASKS_PER_PAGE = 20
@@ -140,9 +140,7 @@ def _visible_task(request, pk: int) -> CallbackTask:
 
 def _task_context(request, task: CallbackTask, **extra) -> dict:
     user, member = request.user, task.member
-    may_record = (
-        task.is_open and task.plan.status == PlanStatus.ACTIVE and may_work_task(user, task)
-    )
+    may_record = may_record_outcome(user, task)
     context = {
         "task": task,
         "plan": task.plan,

@@ -45,6 +45,12 @@ def may_work_task(user, task: CallbackTask) -> bool:
     return user.is_guide and task.member.guide_id == user.pk
 
 
+def may_record_outcome(user, task: CallbackTask) -> bool:
+    """Whether the task page offers the outcome form: an open task of an active plan, and the
+    user may work it (what callback_outcome_record checks before it writes)."""
+    return task.is_open and task.plan.status == PlanStatus.ACTIVE and may_work_task(user, task)
+
+
 def _check(actor, task: CallbackTask, outcome: str) -> None:
     if not may_work_task(actor, task):
         raise RuleViolation(
