@@ -114,9 +114,7 @@ def enqueue_lifecycle_chunks(chunk_ids: list[int]) -> None:
 def lifecycle_nightly(self) -> str | None:
     """Each morning (beat, 04:00) for today, once the regroup as of yesterday has finished."""
     on = timezone.localdate()
-    regrouped = RfmRun.objects.filter(
-        business_date=on - datetime.timedelta(days=1), finished_at__isnull=False
-    )
+    regrouped = RfmRun.objects.finished(business_date=on - datetime.timedelta(days=1))
     if not regrouped.exists():
         raise self.retry(countdown=LIFECYCLE_RETRY_SECONDS)
     try:

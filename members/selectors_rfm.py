@@ -24,7 +24,7 @@ from .models import RfmGroup, RfmGroupChange, RfmGroupCount, RfmRun, Store
 
 def finished_run_dates() -> list[date]:
     """Business dates of finished runs, latest first: the only dates a matrix can compare."""
-    runs = RfmRun.objects.filter(finished_at__isnull=False).order_by("-business_date")
+    runs = RfmRun.objects.finished().order_by("-business_date")
     return list(runs.values_list("business_date", flat=True))
 
 

@@ -70,7 +70,7 @@ SEGMENTS_MAX_RETRIES = 16
 def segments_materialise_nightly(self):
     """For D = yesterday (local): every active segment and every rule tag, one task each."""
     business_date = nightly_business_date()
-    regrouped = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
+    regrouped = RfmRun.objects.finished(business_date=business_date)
     if not regrouped.exists():
         raise self.retry(countdown=SEGMENTS_RETRY_SECONDS)
     day = business_date.isoformat()

@@ -78,6 +78,14 @@ class RfmSettings(SingletonSettings):
         return str(_("RFM 设置"))
 
 
+class RfmRunQuerySet(models.QuerySet):
+    def finished(self, *, business_date=None):
+        """Finished regroups (of one as-of date when given): what the nightly jobs that read the
+        groups wait for, and what a re-run of that date returns untouched."""
+        runs = self.filter(finished_at__isnull=False)
+        return runs if business_date is None else runs.filter(business_date=business_date)
+
+
 class RfmRun(TimeStampedModel):
     """One regroup for one as-of date, with the settings and thresholds it used."""
 
@@ -95,6 +103,8 @@ class RfmRun(TimeStampedModel):
     active_members = models.PositiveIntegerField(_("活跃会员数"), default=0)
     members = models.PositiveIntegerField(_("会员数"), default=0)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = RfmRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-business_date"]

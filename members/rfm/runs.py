@@ -65,7 +65,7 @@ def rfm_regroup(
     A finished date is returned as it is, without a write. A date before the latest run's, or
     after today, is refused. `chunk_size` (member ids per chunk) applies when a run is planned.
     """
-    finished = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
+    finished = RfmRun.objects.finished(business_date=business_date)
     if run := finished.first():
         return run
     _check_date(business_date)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if chunk_size is not None and chunk_size < 1:
             raise CommandError(_("分片大小必须为正整数。"))
         started = time.monotonic()
-        finished = RfmRun.objects.filter(business_date=business_date, finished_at__isnull=False)
+        finished = RfmRun.objects.finished(business_date=business_date)
         if finished.exists():
             done = _("统计日期 %(date)s 已完成分群，本次未做改动。")
             self.stdout.write(done % {"date": business_date})
