@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coupons.models import CouponTemplate
 from coupons.services.issuing_single import templates_issuable_at
-from members.models import Product, Segment, User
+from members.models import Product, Segment
 
 from .models import (
     HAND_MADE_TARGETS,
@@ -74,9 +74,8 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        targets = reassign_targets(user)
         field = self.fields["to_user"]
-        field.queryset = User.objects.filter(pk__in=[target.pk for target in targets])
+        field.queryset = reassign_targets(user)
         field.label_from_instance = lambda staff: staff.get_full_name() or staff.username
 
 

@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import Q, QuerySet
 
-from members.models import Product, Role, User
+from members.models import Product, User
 from messaging.models import MessageKind, OutboxMessage
 
 from .models import CallbackAttempt, CallbackTask
@@ -47,9 +47,7 @@ def store_guides(user) -> QuerySet:
     """The staff a store manager filters the worklist by (the store's guides and managers)."""
     if not user.is_store_manager:
         return User.objects.none()
-    return User.objects.filter(
-        store_id=user.store_id, role__in=[Role.GUIDE, Role.STORE_MANAGER]
-    ).order_by("role", "first_name", "username")
+    return User.objects.store_staff(user.store_id)
 
 
 def member_last_calls(user, member_id: int) -> list[CallbackAttempt]:

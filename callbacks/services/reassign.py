@@ -8,6 +8,7 @@ manager of their (new) store (`open_tasks_follow`, a members.services.REBIND_FOL
 """
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,14 +42,11 @@ def open_tasks_follow(member: Member, actor) -> None:
     tasks.update(**fields)
 
 
-def reassign_targets(actor) -> list[User]:
+def reassign_targets(actor) -> QuerySet:
     """Whom a store manager may hand tasks to: the store's active guides and managers."""
     if not actor.is_store_manager:
-        return []
-    staff = User.objects.filter(
-        store_id=actor.store_id, is_active=True, role__in=[Role.GUIDE, Role.STORE_MANAGER]
-    )
-    return list(staff.order_by("role", "first_name", "username"))
+        return User.objects.none()
+    return User.objects.store_staff(actor.store_id).filter(is_active=True)
 
 
 def _check(actor, to_user: User) -> None:
@@ -56,7 +54,7 @@ def _check(actor, to_user: User) -> None:
         raise RuleViolation(
             "reassign_not_allowed", _("只有店长可以改派回访任务。"), status_code=403
         )
-    if to_user.pk not in {user.pk for user in reassign_targets(actor)}:
+    if not reassign_targets(actor).filter(pk=to_user.pk).exists():
         raise RuleViolation("reassign_other_store", _("只能改派给本店在职的导购或店长。"))
 
 

@@ -139,6 +139,11 @@ class UserQuerySet(models.QuerySet):
     def guides(self):
         return self.filter(role=Role.GUIDE, is_active=True)
 
+    def store_staff(self, store_id):
+        """A store's guides and managers, managers first (whom its work can be handed to)."""
+        staff = self.filter(store_id=store_id, role__in=[Role.GUIDE, Role.STORE_MANAGER])
+        return staff.order_by("role", "first_name", "username")
+
 
 class StaffManager(UserManager.from_queryset(UserQuerySet)):
     pass
