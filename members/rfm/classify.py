@@ -7,6 +7,7 @@ from members.models import RfmRun
 from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
 from .measure import STAGE_COLUMNS
+from .next_table import next_table_name
 
 MEMBER_RFM_COLUMNS = ("as_of", '"group"', *STAGE_COLUMNS)
 
@@ -29,9 +30,10 @@ def run_thresholds(run: RfmRun) -> Thresholds:
     return Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
 
 
-def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
-    """Record the group changes of the members with ids in [lo, hi), upsert their MemberRfm and
-    add them to the run's group counts; returns the number of members written. Run inside the
+def classify_chunk(run: RfmRun, *, lo: int, hi: int, changes: bool) -> int:
+    """Classify the members with ids in [lo, hi): write their rows to the run's MemberRfm table
+    (`next_table`), their group changes when `changes` (a finished run before this one) and add
+    them to the run's group counts; returns the number of members written. Run inside the
     chunk's transaction, whose commit makes the chunk's share of the counts final."""
     thresholds = run_thresholds(run)
     values = {
@@ -39,32 +41,32 @@ def classify_chunk(run: RfmRun, *, lo: int, hi: int) -> int:
         **threshold_params(thresholds),
     }
     classified = _classified_sql(group_case_sql(thresholds, stage="s"))
+    writes = [_member_rfm_insert_sql(next_table_name(run))]
+    if changes:
+        writes.append(_changes_sql())
     with connection.cursor() as cursor:
         if not sql.is_postgres():
-            cursor.execute(f"WITH c AS ({classified}) {_changes_sql()}", values)
-            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_update_sql()}", values)
+            for write in reversed(writes):  # the MemberRfm rows last: their count is returned
+                cursor.execute(f"WITH c AS ({classified}) {write}", values)
             written = max(cursor.rowcount, 0)
-            cursor.execute(f"WITH c AS ({classified}) {_member_rfm_insert_sql()}", values)
-            written += max(cursor.rowcount, 0)
             cursor.execute(f"WITH c AS ({classified}) {_counts_add_sql(f'({COUNTS})')}", values)
             return written
-        cursor.execute(classify_statement_postgres(classified), values)
+        cursor.execute(classify_statement_postgres(classified, writes), values)
         written, counts = cursor.fetchone()
         values["counts"] = counts or "[]"
         cursor.execute(_counts_add_sql(COUNTS_FROM_JSON), values)
         return written
 
 
-def classify_statement_postgres(classified: str) -> str:
-    """One statement joins and classifies the chunk's members once, for the change rows,
-    MemberRfm and the chunk's group counts (handed back, to be added after it: a parallel
-    chunk then waits on the counts' rows only for this chunk's commit)."""
+def classify_statement_postgres(classified: str, writes: list[str]) -> str:
+    """One statement joins and classifies the chunk's members once, for the run's MemberRfm
+    rows (the first of `writes`), the change rows and the chunk's group counts (handed back, to
+    be added after it: a parallel chunk then waits on the counts' rows only for this chunk's
+    commit)."""
+    ctes = ", ".join(f"w{i} AS ({write} RETURNING 1)" for i, write in enumerate(writes))
     return (
-        f"WITH c AS MATERIALIZED ({classified}), changed AS ({_changes_sql()}),"
-        f" inserted AS ({_member_rfm_insert_sql()} RETURNING 1),"
-        f" updated AS ({_member_rfm_update_sql()} RETURNING 1)"
-        f" SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated),"
-        f" ({COUNTS_JSON})"
+        f"WITH c AS MATERIALIZED ({classified}), {ctes}"
+        f" SELECT (SELECT count(*) FROM w0), ({COUNTS_JSON})"
     )
 
 
@@ -93,10 +95,11 @@ def _counts_add_sql(counts: str) -> str:
 
 
 def _classified_sql(case: str) -> str:
-    """Every member of the chunk: their current group (blank when they have none), the date
-    it is as of, their group at this run and their measured figures."""
+    """Every member of the chunk: their group at the last finished run (blank when they have
+    none: the live MemberRfm is that run's until this one finishes), their group at this run
+    and their measured figures."""
     return f"""
-        SELECT m.id AS member_id, m.home_store_id AS store_id, cur.as_of AS current_as_of,
+        SELECT m.id AS member_id, m.home_store_id AS store_id,
                COALESCE(cur."group", '') AS from_group, {case} AS to_group,
                s.recency_days, COALESCE(s.frequency, 0) AS frequency,
                COALESCE(s.monetary, 0) AS monetary, s.lifetime_days, s.first_purchase_on,
@@ -109,40 +112,24 @@ def _classified_sql(case: str) -> str:
 
 
 def _changes_sql() -> str:
-    """A change row for each member whose group differs from their current one. A MemberRfm
-    already at this date means this run wrote it: no change. No conflict check: a chunk writes
-    its change rows and MemberRfm in one transaction, so a change row at this date exists only
-    beside a MemberRfm at this date (a duplicate would fail the chunk, not pass silently)."""
+    """A change row for each member whose group differs from the one at the last finished run
+    (from blank: first grouped since). No conflict check: a chunk writes its change rows with
+    its MemberRfm rows and its `finished` mark, in one transaction (a duplicate would fail the
+    chunk, not pass silently)."""
     return f"""
         INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
                                             store_id)
         SELECT c.member_id, {sql.date_param("as_of")}, c.from_group, c.to_group, c.store_id
         FROM c
-        WHERE (c.current_as_of IS NULL OR c.current_as_of < %(as_of)s)
-          AND c.from_group <> c.to_group
+        WHERE c.from_group <> c.to_group
     """
 
 
-def _member_rfm_insert_sql() -> str:
-    """MemberRfm for the chunk's members who have none yet: a plain insert, no conflict check
-    (a first run writes every member this way; only the regroup writes MemberRfm, one worker
-    per chunk)."""
+def _member_rfm_insert_sql(table: str) -> str:
+    """The chunk's members into the run's own MemberRfm table: a plain insert, no conflict
+    check (its chunk writes a range once, in the transaction that marks it finished)."""
     return f"""
-        INSERT INTO members_memberrfm (member_id, {", ".join(MEMBER_RFM_COLUMNS)})
+        INSERT INTO {connection.ops.quote_name(table)} (member_id, {", ".join(MEMBER_RFM_COLUMNS)})
         SELECT c.member_id, {sql.date_param("as_of")}, c.to_group, {", ".join(STAGE_COLUMNS)}
         FROM c
-        WHERE c.current_as_of IS NULL
-    """
-
-
-def _member_rfm_update_sql() -> str:
-    """MemberRfm brought to this run for the chunk's members who have one (never backwards)."""
-    updates = ", ".join(
-        [f"as_of = {sql.date_param('as_of')}", '"group" = c.to_group']
-        + [f"{column} = c.{column}" for column in STAGE_COLUMNS]
-    )
-    return f"""
-        UPDATE members_memberrfm SET {updates}
-        FROM c
-        WHERE members_memberrfm.member_id = c.member_id AND c.current_as_of <= %(as_of)s
     """

@@ -4,11 +4,12 @@ Steps, each a set of chunks over member-id ranges, or one winner's work between 
 
 1. `measure`: each chunk writes its members' figures to RfmStage;
 2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
-   thresholds over RfmStage, stores them on the RfmRun and plans the classify chunks;
-3. `classify`: each chunk records group changes, upserts MemberRfm for all its members and adds
-   them to the run's group counts (RfmGroupCount);
+   thresholds over RfmStage, stores them on the RfmRun, plans the classify chunks and creates
+   the run's own MemberRfm table (`next_table`);
+3. `classify`: each chunk writes all its members to that table, records their group changes
+   since the last finished run and adds them to the run's group counts (RfmGroupCount);
 4. when the last classify chunk is done, one caller wins the advance to `finish`: the run's
-   totals, the stage emptied, the job run finished.
+   totals, the stage emptied, the run's MemberRfm table swapped in, the job run finished.
 
 A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
 follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
@@ -39,11 +40,12 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, MemberRfm, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
+from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
 from . import sql
 from .classify import classify_chunk
 from .measure import stage_clear, stage_ensure, stage_write
+from .next_table import next_table_create, next_table_drop, next_table_swap
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -165,7 +167,13 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
         return stage_write(run, lo=chunk.lo, hi=chunk.hi)
     measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows
     stage_ensure(run, lo=chunk.lo, hi=chunk.hi, measured=measured)
-    return classify_chunk(run, lo=chunk.lo, hi=chunk.hi)
+    return classify_chunk(run, lo=chunk.lo, hi=chunk.hi, changes=_has_previous(run))
+
+
+def _has_previous(run: RfmRun) -> bool:
+    """Whether a run before this one has finished: group changes are recorded against it (a
+    first run changes no one's group; the migration matrix never reads its date's changes)."""
+    return RfmRun.objects.finished().filter(business_date__lt=run.business_date).exists()
 
 
 def _stage_check(job: JobRun, run: RfmRun) -> None:
@@ -206,6 +214,7 @@ def _classify_begin(run: RfmRun, job: JobRun) -> bool:
         # The classify chunks cover the same id ranges the measure chunks did.
         ranges = job.chunks.filter(step=MEASURE).values_list("lo", "hi")
         job_chunks_plan(job, step=CLASSIFY, ranges=list(ranges))
+        next_table_create(run)
     run.refresh_from_db()
     return True
 
@@ -224,10 +233,19 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
         stage_clear(run)
-        sql.table_analyze(MemberRfm._meta.db_table)
+        _member_rfm_swap(run)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
     return True
+
+
+def _member_rfm_swap(run: RfmRun) -> None:
+    """This run's MemberRfm becomes the live one, unless a later date's run has finished first
+    (MemberRfm never goes back in time): its table is then dropped."""
+    if RfmRun.objects.finished().filter(business_date__gt=run.business_date).exists():
+        next_table_drop(run)
+    else:
+        next_table_swap(run)
 
 
 def _detail(run: RfmRun, groups: dict[str, int]) -> dict:

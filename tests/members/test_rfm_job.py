@@ -54,24 +54,71 @@ def writes(queries) -> list[str]:
 # --- What a run writes --------------------------------------------------------------------------
 
 
-def test_first_run_records_every_member_as_a_change_from_blank(chain, store_a):
+def test_first_run_groups_every_member_and_records_no_change(chain, store_a):
     # when
     run = rfm_regroup(business_date=AS_OF, chunk_size=4)
-    # then
+    # then: no earlier run to have changed from (the matrix never reads a first run's date)
     assert run.finished_at is not None and run.members == len(chain)
-    changes = {c.member_id: c for c in RfmGroupChange.objects.all()}
-    assert set(changes) == {m.pk for m in chain}
-    for member in chain:
-        change = changes[member.pk]
-        assert change.business_date == AS_OF and change.from_group == ""
-        assert change.to_group == MemberRfm.objects.get(member=member).group
-        assert change.store_id == member.home_store_id
+    assert set(MemberRfm.objects.values_list("member", flat=True)) == {m.pk for m in chain}
+    assert set(MemberRfm.objects.values_list("as_of", flat=True)) == {AS_OF}
+    assert not RfmGroupChange.objects.exists()
     counted = sum(run.group_counts.values_list("members", flat=True))
     assert counted == len(chain) and run.group_counts.filter(store=store_a).exists()
     assert not RfmStage.objects.exists()
     job = run.job_run
     assert (job.status, job.step) == (JobStatus.FINISHED, "finish")
     assert job.detail["members"] == len(chain) and sum(job.detail["groups"].values()) == len(chain)
+
+
+def test_a_member_first_grouped_after_a_run_is_a_change_from_blank(chain, store_b):
+    # given
+    rfm_regroup(business_date=DAY_BEFORE, chunk_size=4)
+    newcomer = MemberFactory(home_store=store_b)
+    buy(newcomer, days_ago(0))
+    # when
+    rfm_regroup(business_date=AS_OF, chunk_size=4)
+    # then
+    change = RfmGroupChange.objects.get(member=newcomer)
+    assert (change.business_date, change.from_group, change.store_id) == (AS_OF, "", store_b.pk)
+    assert change.to_group == MemberRfm.objects.get(member=newcomer).group
+
+
+def test_the_run_swaps_in_a_member_rfm_table_as_the_migrations_made_it(chain):
+    # given
+    with connection.cursor() as cursor:
+        before = connection.introspection.get_constraints(cursor, MemberRfm._meta.db_table)
+    # when
+    two_nights(chunk_size=4)
+    # then: same primary key and index names; no run's own table left behind
+    with connection.cursor() as cursor:
+        after = connection.introspection.get_constraints(cursor, MemberRfm._meta.db_table)
+        tables = connection.introspection.table_names(cursor)
+    shape = lambda constraints: {  # noqa: E731
+        name: (c["columns"], c["primary_key"], c["index"]) for name, c in constraints.items()
+    }
+    assert shape(after) == shape(before)
+    assert {"memberrfm_group", "memberrfm_last_purchase"} <= set(after)
+    assert [t for t in tables if t.startswith("members_memberrfm_")] == []
+    assert MemberRfm.objects.count() == len(chain)
+
+
+def test_readers_see_the_last_finished_run_until_the_next_one_finishes(chain):
+    # given: the first night finished; the second one's classify step half done
+    rfm_regroup(business_date=DAY_BEFORE, chunk_size=4)
+    live = rfm_snapshot()["member_rfm"]
+    measure, classify = [], []
+    rfm_regroup(business_date=AS_OF, chunk_size=4, dispatch=measure.extend)
+    for chunk_id in measure:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    for chunk_id in classify[: len(classify) // 2]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    # then
+    assert rfm_snapshot()["member_rfm"] == live
+    # when
+    for chunk_id in classify[len(classify) // 2 :]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    # then
+    assert set(MemberRfm.objects.values_list("as_of", flat=True)) == {AS_OF}
 
 
 def test_next_run_records_only_the_members_whose_group_changed(store_a, store_b):
@@ -149,8 +196,10 @@ class FailOnce:
     [
         ("stage_write", 2),  # during measure
         ("thresholds_compute", 1),  # measure done, the advance rolled back with it
+        ("next_table_create", 1),  # thresholds taken, the advance rolled back with them
         ("classify_chunk", 3),  # during classify
         ("stage_clear", 1),  # classify done, the finish rolled back
+        ("next_table_swap", 1),  # the stage emptied, the finish rolled back with it
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):
@@ -257,6 +306,7 @@ def test_chunk_queries_do_not_grow_with_its_members(store_a, store_b):
         return len(measuring), len(classifying)
 
     population([store_a, store_b], members=3, seed=1)
+    rfm_regroup(business_date=DAY_BEFORE - timedelta(days=1))  # changes are recorded from now
     few = queries_per_chunk(DAY_BEFORE)
     population([store_a, store_b], members=40, seed=2)
     # when
@@ -362,8 +412,10 @@ def test_seed_demo_ends_with_a_regroup_for_yesterday():
 
 def test_deleting_a_member_still_removes_their_rfm_rows(chain, store_a):
     # given: the RFM rows have no database-level foreign key (members 0003)
-    leaving = MemberFactory(home_store=store_a)
+    rfm_regroup(business_date=DAY_BEFORE)
+    leaving = MemberFactory(home_store=store_a)  # first grouped on the second night
     rfm_regroup(business_date=AS_OF)
+    assert RfmGroupChange.objects.filter(member=leaving).exists()
     assert MemberRfm.objects.filter(member=leaving).exists()
     # when
     leaving.delete()
@@ -384,5 +436,5 @@ def test_the_finished_run_leaves_fresh_planner_statistics_for_segments(chain):
         rfm_regroup(business_date=AS_OF, chunk_size=4)
     # then: ANALYZE counted the rows the run wrote (another test may have left the same figure
     # in pg_class, so the statement itself is checked too)
-    assert any(q["sql"].startswith('ANALYZE "members_memberrfm"') for q in queries)
+    assert any(q["sql"].startswith('ANALYZE "members_memberrfm_next_') for q in queries)
     assert planner_rows() == MemberRfm.objects.count() == len(chain)

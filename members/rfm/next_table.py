@@ -1,0 +1,100 @@
+"""The run's MemberRfm, built beside the live table and swapped in when the run finishes.
+
+A regroup rewrites every member's MemberRfm row. Updating a million indexed rows in place wrote
+each row twice (the new version, and the index entries of both), left a million dead rows for
+vacuum every night, and let readers see a half-regrouped chain while the classify chunks ran.
+Instead the classify step fills a table of its own, with MemberRfm's columns and primary key but
+no secondary index (`members_memberrfm_next_<run id>`, created when the step begins); the finish
+builds its indexes, drops the live table and renames the new one into its place, in the finish's
+transaction. Readers see the previous run's table, whole, until that commit, and this run's after.
+
+The DDL comes from Django's schema editor for a copy of the model (never entered: the SQLite
+editor refuses to run inside a transaction, and every step here runs in one), so the swapped-in
+table is what the migrations made: same columns, types, primary key and index names.
+"""
+
+from django.apps.registry import Apps
+from django.db import connection, models
+
+from members.models import MemberRfm, RfmRun
+
+from . import sql
+
+LIVE_TABLE = MemberRfm._meta.db_table
+
+
+def next_table_name(run: RfmRun) -> str:
+    return f"{LIVE_TABLE}_next_{run.pk}"
+
+
+def next_table_create(run: RfmRun) -> None:
+    """Create the run's empty table (again, when a failed classify begin left one)."""
+    model = _model(next_table_name(run))
+    statement, params = _editor().table_sql(model)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_quoted(next_table_name(run))}")
+        cursor.execute(statement, params)
+
+
+def next_table_drop(run: RfmRun) -> None:
+    """Drop the run's table without swapping it in (a later run has already finished)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_quoted(next_table_name(run))}")
+
+
+def next_table_swap(run: RfmRun) -> None:
+    """Index the run's table and put it in the live table's place, in the caller's transaction.
+
+    PostgreSQL builds the indexes under temporary names while readers still use the live table,
+    then renames them; SQLite (the demo) cannot rename an index and builds them after the swap.
+    """
+    table = next_table_name(run)
+    temporary = {index.name: f"{index.name}_next" for index in MemberRfm._meta.indexes}
+    editor = _editor()
+    with connection.cursor() as cursor:
+        if sql.is_postgres():
+            for index in _indexes(temporary):
+                cursor.execute(str(index.create_sql(_model(table), editor)))
+            sql.table_analyze(table)
+        cursor.execute(f"DROP TABLE {_quoted(LIVE_TABLE)}")
+        cursor.execute(f"ALTER TABLE {_quoted(table)} RENAME TO {_quoted(LIVE_TABLE)}")
+        if sql.is_postgres():
+            for final, temp in temporary.items():
+                cursor.execute(f"ALTER INDEX {_quoted(temp)} RENAME TO {_quoted(final)}")
+            cursor.execute(
+                f"ALTER TABLE {_quoted(LIVE_TABLE)} RENAME CONSTRAINT"
+                f" {_quoted(f'{table}_pkey')} TO {_quoted(f'{LIVE_TABLE}_pkey')}"
+            )
+        else:
+            for index in MemberRfm._meta.indexes:
+                cursor.execute(str(index.create_sql(MemberRfm, editor)))
+
+
+def _indexes(names: dict[str, str]) -> list[models.Index]:
+    """MemberRfm's indexes under other names."""
+    renamed = []
+    for index in MemberRfm._meta.indexes:
+        clone = index.clone()
+        clone.name = names[index.name]
+        renamed.append(clone)
+    return renamed
+
+
+def _model(table: str) -> type[models.Model]:
+    """MemberRfm's columns on `table`: the member as a plain bigint primary key (MemberRfm's
+    member has no database-level foreign key), every other field cloned; no indexes."""
+    fields = {"member_id": models.BigIntegerField(primary_key=True)}
+    for field in MemberRfm._meta.local_fields:
+        if not field.primary_key:
+            fields[field.name] = field.clone()
+    meta = type("Meta", (), {"apps": Apps(), "app_label": "members", "db_table": table})
+    name = f"MemberRfmNext{table.rsplit('_', 1)[-1]}"
+    return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **fields})
+
+
+def _editor():
+    return connection.schema_editor(collect_sql=False, atomic=False)
+
+
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
