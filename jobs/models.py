@@ -67,6 +67,8 @@ class JobChunk(models.Model):
     )
     attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
     rows = models.PositiveIntegerField(_("写入行数"), default=0)
+    # What a chunk hands on to its step's end, e.g. its share of a run's counts.
+    detail = models.JSONField(_("结果"), default=dict, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 

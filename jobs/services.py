@@ -9,6 +9,7 @@ wins `job_run_advance` and starts the next step; `job_run_finish` closes the run
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Max, Min, QuerySet
@@ -80,14 +81,22 @@ def job_chunks_left(run: JobRun, *, step: str) -> QuerySet:
     return run.chunks.filter(step=step).exclude(status=JobStatus.FINISHED)
 
 
-def job_chunk_execute(chunk_id: int, work: Callable[[JobChunk], int]) -> bool:
+@dataclass(frozen=True)
+class ChunkDone:
+    """What a chunk's work returns when it hands a result on (kept as JobChunk.detail)."""
+
+    rows: int
+    detail: dict
+
+
+def job_chunk_execute(chunk_id: int, work: Callable[[JobChunk], int | ChunkDone]) -> bool:
     """Run `work(chunk)` and mark the chunk finished in the same transaction.
 
     Returns False (and does nothing) when the chunk was already finished. `work` returns the
-    number of rows it wrote. A row lock on the chunk alone keeps two workers off the same chunk;
-    other chunks of the run go on in parallel (the run's counter is bumped at the very end). A
-    job whose work locks rows the run's coordinator also locks takes the run's lock first, in
-    `work`, to keep one lock order.
+    number of rows it wrote, or a `ChunkDone` with a detail for the step's end to read. A row
+    lock on the chunk alone keeps two workers off the same chunk; other chunks of the run go on
+    in parallel (the run's counter is bumped at the very end). A job whose work locks rows the
+    run's coordinator also locks takes the run's lock first, in `work`, to keep one lock order.
     """
     JobChunk.objects.filter(pk=chunk_id).exclude(status=JobStatus.FINISHED).update(
         attempts=F("attempts") + 1, status=JobStatus.RUNNING, started_at=timezone.now()
@@ -96,9 +105,14 @@ def job_chunk_execute(chunk_id: int, work: Callable[[JobChunk], int]) -> bool:
         chunk = JobChunk.objects.select_for_update(of=("self",)).get(pk=chunk_id)
         if chunk.status == JobStatus.FINISHED:
             return False
-        rows = work(chunk)
+        done = work(chunk)
+        if not isinstance(done, ChunkDone):
+            done = ChunkDone(rows=done, detail={})
         JobChunk.objects.filter(pk=chunk.pk).update(
-            status=JobStatus.FINISHED, rows=rows, finished_at=timezone.now()
+            status=JobStatus.FINISHED,
+            rows=done.rows,
+            detail=done.detail,
+            finished_at=timezone.now(),
         )
         JobRun.objects.filter(pk=chunk.run_id).update(chunk_done=F("chunk_done") + 1)
     return True

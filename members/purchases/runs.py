@@ -146,13 +146,13 @@ def _push(run: PurchaseSummaryRun, *, dispatch: Dispatch, redispatch: bool) -> N
 
 
 def _finish(run: PurchaseSummaryRun, job: JobRun) -> None:
+    """Close the run (the one caller that wins the advance), then vacuum the summary."""
     with transaction.atomic():
         if not job_run_advance(job, from_step=MEMBERS, to_step=FINISH):
             return
         rows = job.chunks.filter(step=MEMBERS).aggregate(rows=Sum("rows"))["rows"] or 0
         staged = PurchaseStage.objects.filter(run=run).count()
         stage_clear(run)
-        sql.table_analyze(MemberPurchase._meta.db_table)
         PurchaseSummaryRun.objects.filter(pk=run.pk).update(rows=rows, finished_at=timezone.now())
         job_run_finish(
             job,
@@ -163,3 +163,4 @@ def _finish(run: PurchaseSummaryRun, job: JobRun) -> None:
                 "rows": rows,
             },
         )
+    sql.table_vacuum(MemberPurchase._meta.db_table)

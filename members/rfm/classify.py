@@ -1,7 +1,11 @@
-"""Step 3: classify a chunk of members (group changes, MemberRfm, the run's group counts)."""
+"""Step 3: classify a chunk of members (MemberRfm, group changes, the chunk's group counts)."""
+
+import json
 
 from django.db import connection
 
+from jobs.models import JobChunk
+from jobs.services import ChunkDone
 from members.models import RfmRun
 
 from . import sql
@@ -30,11 +34,12 @@ def run_thresholds(run: RfmRun) -> Thresholds:
     return Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
 
 
-def classify_chunk(run: RfmRun, *, lo: int, hi: int, changes: bool) -> int:
+def classify_chunk(run: RfmRun, *, lo: int, hi: int, changes: bool) -> ChunkDone:
     """Classify the members with ids in [lo, hi): write their rows to the run's MemberRfm table
-    (`next_table`), their group changes when `changes` (a finished run before this one) and add
-    them to the run's group counts; returns the number of members written. Run inside the
-    chunk's transaction, whose commit makes the chunk's share of the counts final."""
+    (`next_table`) and their group changes when `changes` (a finished run before this one).
+    Returns the members written and the chunk's group sizes per store (`counts`: rows of
+    [store id, group, members]), which the run's finish adds up (`group_counts_write`): kept on
+    the chunk, they commit with its writes, and parallel chunks never wait on one another's."""
     thresholds = run_thresholds(run)
     values = {
         **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi),
@@ -45,24 +50,22 @@ def classify_chunk(run: RfmRun, *, lo: int, hi: int, changes: bool) -> int:
     if changes:
         writes.append(_changes_sql())
     with connection.cursor() as cursor:
-        if not sql.is_postgres():
+        if sql.is_postgres():
+            cursor.execute(classify_statement_postgres(classified, writes), values)
+            written, counts = cursor.fetchone()
+            counts = json.loads(counts or "[]")
+        else:
             for write in reversed(writes):  # the MemberRfm rows last: their count is returned
                 cursor.execute(f"WITH c AS ({classified}) {write}", values)
             written = max(cursor.rowcount, 0)
-            cursor.execute(f"WITH c AS ({classified}) {_counts_add_sql(f'({COUNTS})')}", values)
-            return written
-        cursor.execute(classify_statement_postgres(classified, writes), values)
-        written, counts = cursor.fetchone()
-        values["counts"] = counts or "[]"
-        cursor.execute(_counts_add_sql(COUNTS_FROM_JSON), values)
-        return written
+            cursor.execute(f"WITH c AS ({classified}) {COUNTS}", values)
+            counts = [list(row) for row in cursor.fetchall()]
+    return ChunkDone(rows=written, detail={"counts": counts})
 
 
 def classify_statement_postgres(classified: str, writes: list[str]) -> str:
     """One statement joins and classifies the chunk's members once, for the run's MemberRfm
-    rows (the first of `writes`), the change rows and the chunk's group counts (handed back, to
-    be added after it: a parallel chunk then waits on the counts' rows only for this chunk's
-    commit)."""
+    rows (the first of `writes`), the change rows and the chunk's group counts (as JSON)."""
     ctes = ", ".join(f"w{i} AS ({write} RETURNING 1)" for i, write in enumerate(writes))
     return (
         f"WITH c AS MATERIALIZED ({classified}), {ctes}"
@@ -72,26 +75,23 @@ def classify_statement_postgres(classified: str, writes: list[str]) -> str:
 
 # The chunk's group sizes per store: rows of (store_id, to_group, n).
 COUNTS = "SELECT store_id, to_group, count(*) AS n FROM c GROUP BY store_id, to_group"
-# The same as one JSON value, and read back (PostgreSQL).
 COUNTS_JSON = f"SELECT json_agg(json_build_array(store_id, to_group, n))::text FROM ({COUNTS}) g"
-COUNTS_FROM_JSON = """(
-    SELECT (x ->> 0)::bigint AS store_id, x ->> 1 AS to_group, (x ->> 2)::int AS n
-    FROM json_array_elements(%(counts)s::json) x
-)"""
 
 
-def _counts_add_sql(counts: str) -> str:
-    """Add a chunk's `counts` to the run's, in key order, so that parallel chunks take the
-    rows' locks in one order."""
-    return f"""
+def group_counts_write(run: RfmRun, *, step: str) -> None:
+    """The run's group sizes per store (RfmGroupCount): the counts of its chunks of `step`
+    (classify) added up, in one statement."""
+    chunk = JobChunk._meta.db_table
+    query = f"""
         INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
-        SELECT %(run)s, g.store_id, g.to_group, g.n
-        FROM {counts} g
-        WHERE true
-        ORDER BY g.store_id, g.to_group
-        ON CONFLICT (run_id, store_id, "group")
-        DO UPDATE SET members = members_rfmgroupcount.members + excluded.members
+        SELECT %(run)s, CAST(x.value ->> 0 AS bigint), x.value ->> 1,
+               SUM(CAST(x.value ->> 2 AS integer))
+        FROM {chunk} c CROSS JOIN {sql.json_array_items("c.detail", "counts")} x
+        WHERE c.run_id = %(job)s AND c.step = %(step)s
+        GROUP BY CAST(x.value ->> 0 AS bigint), x.value ->> 1
     """
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"run": run.pk, "job": run.job_run_id, "step": step})
 
 
 def _classified_sql(case: str) -> str:

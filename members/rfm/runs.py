@@ -7,9 +7,10 @@ Steps, each a set of chunks over member-id ranges, or one winner's work between 
    thresholds over RfmStage, stores them on the RfmRun, plans the classify chunks and creates
    the run's own MemberRfm table (`next_table`);
 3. `classify`: each chunk writes all its members to that table, records their group changes
-   since the last finished run and adds them to the run's group counts (RfmGroupCount);
+   since the last finished run and keeps its group sizes per store on its chunk record;
 4. when the last classify chunk is done, one caller wins the advance to `finish`: the run's
-   totals, the stage emptied, the run's MemberRfm table swapped in, the job run finished.
+   group counts (RfmGroupCount) added up from its chunks', its totals, the stage emptied, the
+   run's MemberRfm table swapped in, the job run finished.
 
 A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
 follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from jobs.models import JobChunk, JobRun, JobStatus
 from jobs.services import (
+    ChunkDone,
     id_ranges,
     job_chunk_execute,
     job_chunks_left,
@@ -43,7 +45,7 @@ from members.errors import RuleViolation
 from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
 
 from . import sql
-from .classify import classify_chunk
+from .classify import classify_chunk, group_counts_write
 from .measure import stage_clear, stage_ensure, stage_write
 from .next_table import next_table_create, next_table_drop, next_table_swap
 from .thresholds import thresholds_compute
@@ -158,7 +160,7 @@ def member_ranges(chunk_size: int) -> list[tuple[int, int]]:
     return id_ranges(Member.objects.all(), chunk_size)
 
 
-def _chunk_work(run: RfmRun, chunk: JobChunk) -> int:
+def _chunk_work(run: RfmRun, chunk: JobChunk) -> int | ChunkDone:
     # Test-only pause inside the chunk's transaction (the real-worker kill test); 0 otherwise.
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
@@ -224,6 +226,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
             return False
         sql.job_statement_settings()
+        group_counts_write(run, step=CLASSIFY)
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
             .values_list("group")

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize, money_total
+from ..models import ZERO, Member, Segment, SegmentMember, SegmentSize, Store, money_total
 from .rules import rule_q
 
 CENT = Decimal("0.01")
@@ -70,30 +70,36 @@ class Preview:
 
 
 def _per_store(members: QuerySet) -> list[dict]:
-    """Members, total spent and orders per home store, most members first (then by code): one
-    pass over the members gives the totals and HQ's split alike."""
+    """Members, total spent and orders per home store id: one pass over the members gives the
+    totals and HQ's split alike (grouped by the id alone: joining the stores and grouping by
+    their code and name cost a tenth of a 1M-member preview)."""
     return list(
         members.order_by()
-        .values("home_store__code", "home_store__name")
+        .values("home_store_id")
         .annotate(
             n=Count("pk"),
             spent=money_total("rfm__total_spent"),
             orders=Coalesce(Sum("rfm__order_count"), 0),
         )
-        .order_by("-n", "home_store__code")
     )
 
 
 def _store_split(rows: list[dict], top: int) -> list[StoreShare]:
-    shares = [
-        StoreShare(row["home_store__code"], row["home_store__name"], row["n"], row["spent"])
-        for row in rows[:top]
-    ]
-    rest = rows[top:]
+    """The `top` stores by members (then by code), and the rest as one line."""
+    stores = Store.objects.in_bulk([row["home_store_id"] for row in rows])
+    shares = sorted(
+        (
+            StoreShare(store.code, store.name, row["n"], row["spent"])
+            for row in rows
+            for store in [stores[row["home_store_id"]]]
+        ),
+        key=lambda share: (-share.member_count, share.code),
+    )
+    rest = shares[top:]
     if rest:
-        rest_count = sum(row["n"] for row in rest)
-        rest_spent = sum((row["spent"] for row in rest), ZERO)
-        shares.append(StoreShare("", _("其他门店"), rest_count, rest_spent))
+        rest_count = sum(share.member_count for share in rest)
+        rest_spent = sum((share.total_spent for share in rest), ZERO)
+        shares = [*shares[:top], StoreShare("", _("其他门店"), rest_count, rest_spent)]
     return shares
 
 

@@ -269,3 +269,18 @@ def test_the_finished_run_leaves_fresh_planner_statistics_for_the_previews(shopp
     # in pg_class, so the statement itself is checked too)
     assert any(q["sql"].startswith('ANALYZE "members_memberpurchase"') for q in queries)
     assert planner_rows("members_memberpurchase") == MemberPurchase.objects.count() == 4 * 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_finished_run_vacuums_the_summary_so_previews_scan_its_index_only(shoppers):
+    # when: the refresh runs outside any transaction, as the nightly task does
+    with CaptureQueriesContext(connection) as queries:
+        summarise(chunk_size=2)
+    # then: VACUUM marked the summary's pages all-visible (index-only scans read no heap)
+    assert any(q["sql"].startswith('VACUUM (ANALYZE) "members_memberpurchase"') for q in queries)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relallvisible FROM pg_class WHERE relname = 'members_memberpurchase'"
+        )
+        assert cursor.fetchone()[0] >= 1
