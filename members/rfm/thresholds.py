@@ -35,7 +35,8 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
     A fixed threshold was copied onto the run when it opened; median and mean are taken here,
     and are None when no member is active.
     """
-    count, totals = _active_totals(run)
+    means = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEAN]
+    count, totals = _active_totals(run, means)
     medians = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEDIAN]
     values = _medians(run, medians, count)
     for axis in AXES:
@@ -47,12 +48,14 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
     return Thresholds(**values), count
 
 
-def _active_totals(run: RfmRun) -> tuple[int, dict[str, Decimal]]:
-    sums = ", ".join(f"SUM({axis.column})" for axis in AXES)
+def _active_totals(run: RfmRun, axes: list[Axis]) -> tuple[int, dict[str, Decimal]]:
+    """The number of active members, and the sum of each of `axes` over them (only those: the
+    sums cost more than the count)."""
+    sums = "".join(f", SUM({axis.column})" for axis in axes)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*), {sums} {ACTIVE}", {"run": run.pk})
+        cursor.execute(f"SELECT COUNT(*){sums} {ACTIVE}", {"run": run.pk})
         count, *totals = cursor.fetchone()
-    return count, {axis.name: Decimal(total or 0) for axis, total in zip(AXES, totals, strict=True)}
+    return count, {axis.name: Decimal(total or 0) for axis, total in zip(axes, totals, strict=True)}
 
 
 def _medians(run: RfmRun, axes: list[Axis], count: int) -> dict[str, Decimal | None]:
