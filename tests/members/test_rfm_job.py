@@ -1,5 +1,6 @@
 """The nightly regroup as a chunked job: changes, re-runs, resumption, chunk sizes, queries."""
 
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -64,6 +65,11 @@ def test_first_run_groups_every_member_and_records_no_change(chain, store_a):
     assert not RfmGroupChange.objects.exists()
     counted = sum(run.group_counts.values_list("members", flat=True))
     assert counted == len(chain) and run.group_counts.filter(store=store_a).exists()
+    # the group sizes per store are the members' own, added up from the chunks' shares, which
+    # the finish then empties
+    members = Member.objects.values_list("home_store", "rfm__group")
+    assert {(c.store_id, c.group): c.members for c in run.group_counts.all()} == Counter(members)
+    assert not JobChunk.objects.filter(run=run.job_run_id).exclude(detail={}).exists()
     assert not RfmStage.objects.exists()
     job = run.job_run
     assert (job.status, job.step) == (JobStatus.FINISHED, "finish")
