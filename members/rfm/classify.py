@@ -80,7 +80,9 @@ COUNTS_JSON = f"SELECT json_agg(json_build_array(store_id, to_group, n))::text F
 
 def group_counts_write(run: RfmRun, *, step: str) -> None:
     """The run's group sizes per store (RfmGroupCount): the counts of its chunks of `step`
-    (classify) added up, in one statement."""
+    (classify) added up, in one statement; the chunks' counts are then emptied (up to stores x
+    groups entries a chunk, night after night, would otherwise pile up)."""
+    chunks = JobChunk.objects.filter(run_id=run.job_run_id, step=step)
     chunk = JobChunk._meta.db_table
     query = f"""
         INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
@@ -92,6 +94,7 @@ def group_counts_write(run: RfmRun, *, step: str) -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute(query, {"run": run.pk, "job": run.job_run_id, "step": step})
+    chunks.update(detail={})
 
 
 def _classified_sql(case: str) -> str:

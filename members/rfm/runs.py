@@ -227,8 +227,6 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
             return False
         sql.job_statement_settings()
         group_counts_write(run, step=CLASSIFY)
-        # Spent: up to stores x groups entries a chunk, a night's worth would pile up.
-        job.chunks.filter(step=CLASSIFY).update(detail={})
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
             .values_list("group")

@@ -84,17 +84,14 @@ def _per_store(members: QuerySet) -> list[dict]:
     )
 
 
-def _store_split(rows: list[dict], top: int) -> list[StoreShare]:
+def _store_split(rows: list[dict], top: int, user) -> list[StoreShare]:
     """The `top` stores by members (then by code), and the rest as one line."""
-    stores = Store.objects.in_bulk([row["home_store_id"] for row in rows])
-    shares = sorted(
-        (
-            StoreShare(store.code, store.name, row["n"], row["spent"])
-            for row in rows
-            for store in [stores[row["home_store_id"]]]
-        ),
-        key=lambda share: (-share.member_count, share.code),
-    )
+    stores = Store.objects.visible_to(user).in_bulk([row["home_store_id"] for row in rows])
+    shares = []
+    for row in rows:
+        store = stores[row["home_store_id"]]
+        shares.append(StoreShare(store.code, store.name, row["n"], row["spent"]))
+    shares.sort(key=lambda share: (-share.member_count, share.code))
     rest = shares[top:]
     if rest:
         rest_count = sum(share.member_count for share in rest)
@@ -122,7 +119,7 @@ def segment_preview(
         member_count=sum(row["n"] for row in rows),
         total_spent=sum((row["spent"] for row in rows), ZERO).quantize(CENT),
         order_count=sum(row["orders"] for row in rows),
-        store_split=_store_split(rows, top) if user.is_hq else None,
+        store_split=_store_split(rows, top, user) if user.is_hq else None,
     )
 
 
