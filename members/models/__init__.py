@@ -5,6 +5,7 @@ from .core import ZERO, SingletonSettings, TimeStampedModel, money_total  # noqa
 from .exports import ExportLog, ExportLogQuerySet  # noqa: F401
 from .purchases import MemberPurchase, PurchaseStage, PurchaseSummaryRun  # noqa: F401
 from .rfm import (  # noqa: F401
+    MemberOrderChange,
     MemberRfm,
     RfmGroup,
     RfmGroupChange,

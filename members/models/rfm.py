@@ -103,6 +103,19 @@ class RfmRun(TimeStampedModel):
     active_members = models.PositiveIntegerField(_("活跃会员数"), default=0)
     members = models.PositiveIntegerField(_("会员数"), default=0)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The finished run whose figures this run carries over for the members whose counted
+    # orders did not change (members.rfm.measure): blank when every member is measured anew.
+    base = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("增量基准"),
+    )
+    # Whether the order change log (MemberOrderChange) was kept while this run measured: only
+    # such a run can be a base (runs from before migration members 0014 cannot).
+    change_logged = models.BooleanField(_("订单变更已记录"), default=True)
 
     objects = RfmRunQuerySet.as_manager()
 
@@ -194,6 +207,25 @@ class RfmStage(models.Model):
 
     def __str__(self):
         return f"{self.run_id}:{self.member_id}"
+
+
+class MemberOrderChange(models.Model):
+    """A member whose counted orders may have changed since the regroup last measured them.
+
+    Written by database triggers on members_order (migration members 0014), in the transaction
+    that inserts, deletes or changes an order's member, payment time, amount or refund, so that
+    no write path can forget it; the regroup's measure chunks take (delete) the rows of their
+    member range in the statement that measures those members again.
+    """
+
+    member_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("会员订单变更")
+        verbose_name_plural = _("会员订单变更")
+
+    def __str__(self):
+        return str(self.member_id)
 
 
 class RfmGroupChangeQuerySet(models.QuerySet):

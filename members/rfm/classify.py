@@ -45,7 +45,7 @@ def classify_chunk(run: RfmRun, *, lo: int, hi: int, changes: bool) -> ChunkDone
         **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi),
         **threshold_params(thresholds),
     }
-    classified = _classified_sql(group_case_sql(thresholds, stage="s"))
+    classified = _classified_sql(run, group_case_sql(thresholds, stage="f"))
     writes = [_member_rfm_insert_sql(next_table_name(run))]
     if changes:
         writes.append(_changes_sql())
@@ -97,21 +97,40 @@ def group_counts_write(run: RfmRun, *, step: str) -> None:
     chunks.update(detail={})
 
 
-def _classified_sql(case: str) -> str:
+def _classified_sql(run: RfmRun, case: str) -> str:
     """Every member of the chunk: their group at the last finished run (blank when they have
     none: the live MemberRfm is that run's until this one finishes), their group at this run
-    and their measured figures."""
+    (`case`, over the figures `f`) and their figures: measured (the stage), else, in a run from
+    a base, the base's (the live MemberRfm) with R counted from this run's date."""
+    figures = ", ".join(
+        f"{_figure(column, from_base=bool(run.base_id))} AS {column}" for column in STAGE_COLUMNS
+    )
     return f"""
-        SELECT m.id AS member_id, m.home_store_id AS store_id,
-               COALESCE(cur."group", '') AS from_group, {case} AS to_group,
-               s.recency_days, COALESCE(s.frequency, 0) AS frequency,
-               COALESCE(s.monetary, 0) AS monetary, s.lifetime_days, s.first_purchase_on,
-               s.last_purchase_on, COALESCE(s.order_count, 0) AS order_count,
-               COALESCE(s.total_spent, 0) AS total_spent
-        {CHUNK_MEMBERS}
-        LEFT JOIN members_memberrfm cur ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
-        WHERE {in_chunk("m.id")}
+        SELECT f.*, {case} AS to_group
+        FROM (
+            SELECT m.id AS member_id, m.home_store_id AS store_id,
+                   COALESCE(cur."group", '') AS from_group, {figures}
+            {CHUNK_MEMBERS}
+            LEFT JOIN members_memberrfm cur
+                   ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
+            WHERE {in_chunk("m.id")}
+        ) f
     """
+
+
+ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
+
+
+def _figure(column: str, *, from_base: bool) -> str:
+    measured = f"s.{column}"
+    if not from_base:
+        return f"COALESCE({measured}, 0)" if column in ZERO_WHEN_NONE else measured
+    base = f"cur.{column}"
+    if column == "recency_days":
+        base = sql.days_between(sql.date_param("as_of"), "cur.last_purchase_on")
+    if column in ZERO_WHEN_NONE:
+        base = f"COALESCE({base}, 0)"
+    return f"CASE WHEN s.member_id IS NULL THEN {base} ELSE {measured} END"
 
 
 def _changes_sql() -> str:

@@ -76,15 +76,16 @@ def mean_of(total: Decimal, count: int) -> Decimal | None:
 
 
 def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
-    """A SQL CASE giving the group of the measured row `stage` (absent: no purchase).
+    """A SQL CASE giving the group of the measured row `stage` (absent, or with no counted
+    order: no purchase).
 
     Uses the parameters `r_threshold`, `f_threshold`, `m_threshold` (see `threshold_params`).
     A null threshold makes its test false: "not recent", "low F", "low M". Nested, so a row is
     tested three times, not up to 24 (a regroup evaluates it twice per member).
     """
-    recent = _test(f"{stage}.recency_days <= %(r_threshold)s", thresholds.r)
-    high_f = _test(f"{stage}.frequency > %(f_threshold)s", thresholds.f)
-    high_m = _test(f"{stage}.monetary > %(m_threshold)s", thresholds.m)
+    recent = _test(f"{stage}.recency_days <= {_param('r_threshold')}", thresholds.r)
+    high_f = _test(f"{stage}.frequency > {_param('f_threshold')}", thresholds.f)
+    high_m = _test(f"{stage}.monetary > {_param('m_threshold')}", thresholds.m)
 
     def by_m(flags: tuple[bool, bool]) -> str:
         high, low = GROUPS[(*flags, True)].value, GROUPS[(*flags, False)].value
@@ -96,13 +97,19 @@ def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
         )
 
     return (
-        f"CASE WHEN {stage}.member_id IS NULL THEN '{RfmGroup.NO_PURCHASE.value}' "
+        f"CASE WHEN COALESCE({stage}.order_count, 0) = 0 THEN '{RfmGroup.NO_PURCHASE.value}' "
         f"WHEN {recent} THEN {by_f(True)} ELSE {by_f(False)} END"
     )
 
 
 def threshold_params(thresholds: Thresholds) -> dict:
     return {"r_threshold": thresholds.r, "f_threshold": thresholds.f, "m_threshold": thresholds.m}
+
+
+def _param(name: str) -> str:
+    # Cast: SQLite compares a text parameter with a computed value (no column affinity) as
+    # text, and every integer sorts before every text.
+    return f"CAST(%({name})s AS NUMERIC)"
 
 
 def _test(sql: str, threshold: Decimal | None) -> str:

@@ -1,8 +1,22 @@
-"""Step 1, `measure`: one pass over a chunk's orders writes each member's R, F, M, L (RfmStage).
+"""Step 1, `measure`: one pass over a chunk's orders writes its members' R, F, M, L (RfmStage).
 
 Orders are filtered by timestamp bounds computed here (the start of local day D+1, the start of
 local day D-W+1), so the database converts only each member's first and latest payment time to
 a local date, never every order's.
+
+A run measures its members in one of two ways, fixed when it opens (`RfmRun.base`):
+
+- anew (no base: the first run, a changed window, after an unfinished run, or when asked): every
+  member of the range with counted orders gets a stage row; a member without one has none;
+- from a base (the last finished run, live in MemberRfm): only the members whose figures may
+  differ from the base's get a stage row, a row for each of them (a member left with no counted
+  order included). They are those in the order change log (MemberOrderChange: an order of theirs
+  inserted, deleted or changed since the base measured them) and those with an order paid on a
+  day entering or leaving the window since the base's date. Every other member keeps the base's
+  figures, R counted from the run's date (members.rfm.classify).
+
+Either way the chunk takes (deletes) the change log's rows of its range in the statement that
+measures, so a change committed after that statement stays in the log for the next run.
 """
 
 import datetime
@@ -24,34 +38,58 @@ STAGE_COLUMNS = (
     "order_count",
     "total_spent",
 )
+CHANGE_LOG = "members_memberorderchange"
+IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
 
 
 def measure_bounds(run: RfmRun) -> dict[str, datetime.datetime]:
     """Orders counted: paid before `paid_before`; in the F/M window when paid at or after
     `window_from`, i.e. on a local date in (D - W, D]."""
-    as_of = run.business_date
+    return _bounds(run.business_date, run.window_days)
+
+
+def _bounds(as_of: datetime.date, window_days: int) -> dict[str, datetime.datetime]:
     return {
         "paid_before": local_day_start(as_of + datetime.timedelta(days=1)),
-        "window_from": local_day_start(as_of - datetime.timedelta(days=run.window_days - 1)),
+        "window_from": local_day_start(as_of - datetime.timedelta(days=window_days - 1)),
     }
 
 
-def stage_write(run: RfmRun, *, lo: int, hi: int) -> int:
-    """Measure the members with ids in [lo, hi) that have counted orders; returns rows written."""
+def _base_bounds(run: RfmRun) -> dict[str, datetime.datetime]:
+    """The base's bounds: orders paid in [base paid_before, paid_before) entered the counted
+    orders since the base, those paid in [base window_from, window_from) left the window."""
+    base = _bounds(run.base.business_date, run.window_days)
+    return {"entered_from": base["paid_before"], "left_from": base["window_from"]}
+
+
+def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) -> int:
+    """Measure the members with ids in [lo, hi) (see the module's doc) and take the change
+    log's rows of the range; returns the stage rows written. `every_member` (a run from a base
+    only) writes a row for every member of the range."""
     values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
+    if run.base_id:
+        values.update(sql.params(**_base_bounds(run)))
     with connection.cursor() as cursor:
-        cursor.execute(_stage_sql(), values)
-        return max(cursor.rowcount, 0)
+        if sql.is_postgres():
+            cursor.execute(_stage_sql(run, every_member, taken="taken"), values)
+            return max(cursor.rowcount, 0)
+        # SQLite: the insert holds the database's write lock until the chunk commits, so the
+        # log's rows read by it are the ones deleted after it.
+        cursor.execute(_stage_sql(run, every_member, taken=CHANGE_LOG), values)
+        written = max(cursor.rowcount, 0)
+        cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
+        return written
 
 
 def stage_ensure(run: RfmRun, *, lo: int, hi: int, measured: int) -> bool:
     """Re-measure [lo, hi) when its measure chunk wrote `measured` rows but the stage has none
     there: the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database
-    server empties it, the whole table at once (so a range has all its rows or none). Returns
-    whether the range was measured again."""
+    server empties it, the whole table at once (so a range has all its rows or none). The change
+    log's rows the chunk took are gone with it, so a run from a base measures every member of
+    the range. Returns whether the range was measured again."""
     if not measured or _stage_has_rows(run, lo=lo, hi=hi):
         return False
-    stage_write(run, lo=lo, hi=hi)
+    stage_write(run, lo=lo, hi=hi, every_member=True)
     return True
 
 
@@ -81,35 +119,68 @@ def stage_clear(run: RfmRun) -> None:
         cursor.execute("DELETE FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk})
 
 
-def _stage_sql() -> str:
+def _stage_sql(run: RfmRun, every_member: bool, *, taken: str) -> str:
+    """The chunk's insert into the stage. On PostgreSQL it takes the change log's rows of the
+    range first (`taken`, a data-modifying WITH: the same snapshot as the orders read)."""
+    take = f"WITH taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id) "
+    take = take if taken == "taken" else ""
+    insert = f"INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})"
+    if not run.base_id:
+        return f"{take}{insert} SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
+    touched = _touched_sql(taken, every_member)
+    return f"""
+        {take}{insert}
+        SELECT %(run)s, t.member_id, {_figures("d")}
+        FROM ({touched}) t
+        LEFT JOIN ({_per_member(f"o.member_id IN ({touched})")}) d ON d.member_id = t.member_id
+    """
+
+
+def _touched_sql(taken: str, every_member: bool) -> str:
+    """The members of the range a run from a base measures again (see the module's doc)."""
+    if every_member:
+        return f"SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
+    paid = f"SELECT o.member_id FROM members_order o WHERE o.{IN_RANGE} AND o.paid_at >= "
+    return f"""
+        SELECT member_id FROM {taken} {"" if taken == "taken" else f"WHERE {IN_RANGE}"}
+        UNION {paid} %(entered_from)s AND o.paid_at < %(paid_before)s
+        UNION {paid} %(left_from)s AND o.paid_at < %(window_from)s
+    """
+
+
+def _figures(alias: str) -> str:
+    """The stage's columns from a per-member row (null when the member has no counted order:
+    R, L and the dates null, the counts and sums 0)."""
+    return f"""
+        {sql.days_between(sql.date_param("as_of"), f"{alias}.last_on")},
+        COALESCE({alias}.frequency, 0), COALESCE({alias}.monetary, 0),
+        {sql.days_between(f"{alias}.last_on", f"{alias}.first_on")},
+        {alias}.first_on, {alias}.last_on, COALESCE({alias}.order_count, 0),
+        COALESCE({alias}.total_spent, 0)
+    """
+
+
+def _per_member(members: str = "TRUE") -> str:
+    """Per member of the range with counted orders (and in `members`): the first and latest
+    local payment dates, F and M over the window, the count and sum of all counted orders."""
     net = "o.amount - o.refunded_amount"
     in_window = "o.paid_at >= %(window_from)s"
-    # A plain insert: a range's stage rows are written by its measure chunk (whose transaction
-    # holds its `finished` mark too) or by `stage_ensure`, and only where there are none.
     return f"""
-        INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})
-        SELECT %(run)s, d.member_id,
-               {sql.days_between(sql.date_param("as_of"), "d.last_on")},
-               d.frequency, d.monetary,
-               {sql.days_between("d.last_on", "d.first_on")},
-               d.first_on, d.last_on, d.order_count, d.total_spent
+        SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
+               {sql.local_date("a.first_at")} AS first_on,
+               {sql.local_date("a.last_at")} AS last_on
         FROM (
-            SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
-                   {sql.local_date("a.first_at")} AS first_on,
-                   {sql.local_date("a.last_at")} AS last_on
-            FROM (
-                SELECT o.member_id,
-                       MIN(o.paid_at) AS first_at,
-                       MAX(o.paid_at) AS last_at,
-                       COUNT(*) FILTER (WHERE {in_window}) AS frequency,
-                       COALESCE({sql.money_sum(net, where=in_window)}, 0) AS monetary,
-                       COUNT(*) AS order_count,
-                       {sql.money_sum(net)} AS total_spent
-                FROM members_order o
-                WHERE o.member_id >= %(lo)s AND o.member_id < %(hi)s
-                  AND o.paid_at < %(paid_before)s
-                  AND o.refunded_amount < o.amount
-                GROUP BY o.member_id
-            ) a
-        ) d
+            SELECT o.member_id,
+                   MIN(o.paid_at) AS first_at,
+                   MAX(o.paid_at) AS last_at,
+                   COUNT(*) FILTER (WHERE {in_window}) AS frequency,
+                   COALESCE({sql.money_sum(net, where=in_window)}, 0) AS monetary,
+                   COUNT(*) AS order_count,
+                   {sql.money_sum(net)} AS total_spent
+            FROM members_order o
+            WHERE o.{IN_RANGE} AND ({members})
+              AND o.paid_at < %(paid_before)s
+              AND o.refunded_amount < o.amount
+            GROUP BY o.member_id
+        ) a
     """

@@ -2,7 +2,8 @@
 
 Steps, each a set of chunks over member-id ranges, or one winner's work between them:
 
-1. `measure`: each chunk writes its members' figures to RfmStage;
+1. `measure`: each chunk writes its members' figures to RfmStage: every member's, or, in a run
+   from a base (the last finished run), those whose figures may have changed (members.rfm.measure);
 2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
    thresholds over RfmStage, stores them on the RfmRun, plans the classify chunks and creates
    the run's own MemberRfm table (`next_table`);
@@ -42,7 +43,14 @@ from jobs.services import (
     job_run_plan,
 )
 from members.errors import RuleViolation
-from members.models import Member, RfmGroupCount, RfmRun, RfmSettings, ThresholdMethod
+from members.models import (
+    Member,
+    MemberRfm,
+    RfmGroupCount,
+    RfmRun,
+    RfmSettings,
+    ThresholdMethod,
+)
 
 from . import sql
 from .classify import classify_chunk, group_counts_write
@@ -63,11 +71,13 @@ def rfm_regroup(
     business_date: datetime.date,
     chunk_size: int | None = None,
     dispatch: Dispatch | None = None,
+    anew: bool = False,
 ) -> RfmRun:
     """Regroup every member as of `business_date`, or resume that date's unfinished run.
 
     A finished date is returned as it is, without a write. A date before the latest run's, or
-    after today, is refused. `chunk_size` (member ids per chunk) applies when a run is planned.
+    after today, is refused. `chunk_size` (member ids per chunk) applies when a run is planned;
+    `anew` measures every member anew instead of building on the last run (when the run opens).
     """
     finished = RfmRun.objects.finished(business_date=business_date)
     if run := finished.first():
@@ -76,7 +86,7 @@ def rfm_regroup(
     chunk_size = chunk_size or getattr(settings, "RFM_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)
     if chunk_size < 1:
         raise RuleViolation("rfm_chunk_size", _("分片大小必须为正整数。"))
-    run = _run_open(business_date)
+    run = _run_open(business_date, anew=anew)
     with _failure_recorded(run):
         _measure_plan(run, chunk_size)
         _push(run, dispatch=dispatch or run_inline, redispatch=True)
@@ -87,7 +97,7 @@ def rfm_regroup(
 def rfm_chunk_run(*, chunk_id: int, dispatch: Dispatch | None = None) -> bool:
     """Run one chunk (skipped when already finished), then advance the run if it was the last
     of its step. Returns whether the chunk did its work now."""
-    run = RfmRun.objects.get(job_run__chunks=chunk_id)
+    run = RfmRun.objects.select_related("base").get(job_run__chunks=chunk_id)
     with _failure_recorded(run):
         done = job_chunk_execute(chunk_id, lambda chunk: _chunk_work(run, chunk))
         _push(run, dispatch=dispatch or run_inline, redispatch=False)
@@ -119,13 +129,45 @@ def _check_date(business_date: datetime.date) -> None:
 
 
 @transaction.atomic
-def _run_open(business_date: datetime.date) -> RfmRun:
-    """The date's RfmRun with today's settings copied on first open (a resumed run keeps them)."""
+def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
+    """The date's RfmRun with today's settings and its base copied on first open (a resumed run
+    keeps them)."""
     job = job_run_open(job=JOB, business_date=business_date)
     run = RfmRun.objects.filter(business_date=business_date).first()
     if run is None:
-        run = RfmRun.objects.create(business_date=business_date, job_run=job, **_settings_copy())
+        run = RfmRun(business_date=business_date, job_run=job, **_settings_copy())
+        run.base = None if anew else _base_for(run)
+        run.save()
     return run
+
+
+def _base_for(run: RfmRun) -> RfmRun | None:
+    """The run `run` can build on: the last finished run, when it was measured with the order
+    change log, over the same window, and is the live MemberRfm, and no other run is unfinished
+    (whose chunks take change-log rows this run would need). None: measure every member."""
+    if RfmRun.objects.filter(finished_at__isnull=True).exclude(pk=run.pk).exists():
+        return None
+    base = RfmRun.objects.finished().filter(business_date__lt=run.business_date).first()
+    if base is None or not base.change_logged or base.window_days != run.window_days:
+        return None
+    return base if _live_as_of() == base.business_date else None
+
+
+def _live_as_of() -> datetime.date | None:
+    """The date of the live MemberRfm (the last swapped-in run's), None when it is empty."""
+    row = MemberRfm.objects.values_list("as_of", flat=True)[:1]
+    return row[0] if row else None
+
+
+def _base_check(run: RfmRun) -> None:
+    """A run from a base reads the base's figures in the live MemberRfm: refuse to go on when a
+    later date's run has been swapped in since (this run is then outdated; re-run it anew)."""
+    if run.base_id and _live_as_of() != run.base.business_date:
+        raise RuleViolation(
+            "rfm_base_replaced",
+            _("%(date)s 的分群所依据的 %(base)s 分群已被更晚的分群替换，请以全量方式重跑。")
+            % {"date": run.business_date, "base": run.base.business_date},
+        )
 
 
 def _settings_copy() -> dict:
@@ -167,6 +209,7 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int | ChunkDone:
     sql.job_statement_settings()
     if chunk.step == MEASURE:
         return stage_write(run, lo=chunk.lo, hi=chunk.hi)
+    _base_check(run)
     measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows
     stage_ensure(run, lo=chunk.lo, hi=chunk.hi, measured=measured)
     return classify_chunk(run, lo=chunk.lo, hi=chunk.hi, changes=_has_previous(run))
@@ -205,6 +248,7 @@ def _classify_begin(run: RfmRun, job: JobRun) -> bool:
         if not job_run_advance(job, from_step=MEASURE, to_step=CLASSIFY):
             return False
         sql.job_statement_settings()
+        _base_check(run)
         _stage_check(job, run)
         thresholds, active = thresholds_compute(run)
         RfmRun.objects.filter(pk=run.pk).update(
@@ -260,5 +304,7 @@ def _detail(run: RfmRun, groups: dict[str, int]) -> dict:
         "window_days": run.window_days,
         "members": run.members,
         "active_members": run.active_members,
+        "base": text(run.base.business_date if run.base_id else None),
+        "measured": run.job_run.chunks.filter(step=MEASURE).aggregate(n=Sum("rows"))["n"] or 0,
         "groups": groups,
     }

@@ -1,4 +1,6 @@
-"""Step 2: the thresholds, set-based over the run's measured members (RfmStage)."""
+"""Step 2: the thresholds, set-based over the run's active members: those measured (RfmStage),
+and, in a run from a base, the base's others (the live MemberRfm, R counted from the run's date).
+"""
 
 from decimal import Decimal
 
@@ -9,7 +11,24 @@ from members.models import RfmRun, ThresholdMethod
 from . import sql
 from .contract import Thresholds, mean_of, median_of_middle, middle_window
 
-ACTIVE = "FROM members_rfmstage WHERE run_id = %(run)s AND frequency >= 1"
+STAGED = "SELECT recency_days, frequency, monetary FROM members_rfmstage WHERE run_id = %(run)s"
+
+
+def _active(run: RfmRun) -> str:
+    """FROM the run's active members (F >= 1), with their R, F and M."""
+    if not run.base_id:
+        return f"FROM ({STAGED}) a WHERE frequency >= 1"
+    recency = sql.days_between(sql.date_param("as_of"), "cur.last_purchase_on")
+    kept = f"""
+        SELECT {recency}, cur.frequency, cur.monetary FROM members_memberrfm cur
+        WHERE NOT EXISTS (SELECT 1 FROM members_rfmstage s
+                          WHERE s.run_id = %(run)s AND s.member_id = cur.member_id)
+    """
+    return f"FROM ({STAGED} UNION ALL {kept}) a WHERE frequency >= 1"
+
+
+def _params(run: RfmRun, **more) -> dict:
+    return sql.params(run=run.pk, as_of=run.business_date, **more)
 
 
 class Axis:
@@ -53,7 +72,7 @@ def _active_totals(run: RfmRun, axes: list[Axis]) -> tuple[int, dict[str, Decima
     sums cost more than the count)."""
     sums = "".join(f", SUM({axis.column})" for axis in axes)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*){sums} {ACTIVE}", {"run": run.pk})
+        cursor.execute(f"SELECT COUNT(*){sums} {_active(run)}", _params(run))
         count, *totals = cursor.fetchone()
     return count, {axis.name: Decimal(total or 0) for axis, total in zip(axes, totals, strict=True)}
 
@@ -76,7 +95,7 @@ def _medians(run: RfmRun, axes: list[Axis], count: int) -> dict[str, Decimal | N
         for axis in axes
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {picks} {ACTIVE}", {"run": run.pk, "positions": positions})
+        cursor.execute(f"SELECT {picks} {_active(run)}", _params(run, positions=positions))
         middles = cursor.fetchone()
     return {
         axis.name: median_of_middle([Decimal(value) / axis.scale for value in middle])
@@ -86,8 +105,8 @@ def _medians(run: RfmRun, axes: list[Axis], count: int) -> dict[str, Decimal | N
 
 def _median(run: RfmRun, axis: Axis, count: int) -> Decimal:
     offset, limit = middle_window(count)
-    query = f"SELECT {axis.column} AS v {ACTIVE} ORDER BY v LIMIT %(limit)s OFFSET %(offset)s"
+    query = f"SELECT {axis.column} AS v {_active(run)} ORDER BY v LIMIT %(limit)s OFFSET %(offset)s"
     with connection.cursor() as cursor:
-        cursor.execute(query, {"run": run.pk, "limit": limit, "offset": offset})
+        cursor.execute(query, _params(run, limit=limit, offset=offset))
         middle = [Decimal(value) / axis.scale for (value,) in cursor.fetchall()]
     return median_of_middle(middle)

@@ -311,8 +311,9 @@ def test_chunk_queries_do_not_grow_with_its_members(store_a, store_b):
             rfm_chunk_run(chunk_id=classify[0], dispatch=classify.extend)
         return len(measuring), len(classifying)
 
-    population([store_a, store_b], members=3, seed=1)
+    people = population([store_a, store_b], members=3, seed=1)
     rfm_regroup(business_date=DAY_BEFORE - timedelta(days=1))  # changes are recorded from now
+    buy(people[0], days_ago(1))  # each night measures some members again
     few = queries_per_chunk(DAY_BEFORE)
     population([store_a, store_b], members=40, seed=2)
     # when

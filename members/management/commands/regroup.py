@@ -16,8 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="统计日期 YYYY-MM-DD，默认昨天。")
         parser.add_argument("--chunk-size", type=int, help="每个分片的会员 ID 数，默认 50000。")
+        parser.add_argument(
+            "--anew",
+            action="store_true",
+            help="全量重算：每位会员都从订单重新计算（默认只重算上次分群后订单有变化的会员）。",
+        )
 
-    def handle(self, *args, as_of, chunk_size, **options):
+    def handle(self, *args, as_of, chunk_size, anew, **options):
         business_date = business_date_arg(as_of)
         if chunk_size is not None and chunk_size < 1:
             raise CommandError(_("分片大小必须为正整数。"))
@@ -27,10 +32,20 @@ class Command(BaseCommand):
             done = _("统计日期 %(date)s 已完成分群，本次未做改动。")
             self.stdout.write(done % {"date": business_date})
         try:
-            run = rfm_regroup(business_date=business_date, chunk_size=chunk_size)
+            run = rfm_regroup(business_date=business_date, chunk_size=chunk_size, anew=anew)
         except RuleViolation as refusal:
             raise CommandError(str(refusal.message)) from refusal
         self.stdout.write(run_summary(run, seconds=time.monotonic() - started))
+
+
+def _measured_line(run: RfmRun) -> str:
+    measured = (run.job_run.detail or {}).get("measured", 0) if run.job_run_id else 0
+    if run.base_id is None:
+        return _("全量计算：%(n)s 位有有效订单的会员从订单重新计算。") % {"n": f"{measured:,}"}
+    return _("增量计算：以 %(base)s 的分群为基准，%(n)s 位订单有变化的会员从订单重新计算。") % {
+        "base": run.base.business_date,
+        "n": f"{measured:,}",
+    }
 
 
 def run_summary(run: RfmRun, *, seconds: float) -> str:
@@ -53,6 +68,7 @@ def run_summary(run: RfmRun, *, seconds: float) -> str:
         },  # fmt: skip
         _("会员 %(members)s 人，其中活跃会员 %(active)s 人。")
         % {"members": f"{run.members:,}", "active": f"{run.active_members:,}"},
+        _measured_line(run),
     ]
     counts = RfmGroupCount.objects.filter(run=run).values_list("group")
     sizes = dict(counts.annotate(total=Sum("members")).order_by())
