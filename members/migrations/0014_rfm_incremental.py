@@ -39,7 +39,8 @@ $$
 POSTGRES_TRIGGERS = {
     "members_order_changes_insert": "AFTER INSERT ON members_order"
     " REFERENCING NEW TABLE AS new_orders",
-    "members_order_changes_update": f"AFTER UPDATE OF {WATCHED} ON members_order"
+    # No column list: PostgreSQL refuses one with transition tables (the function compares).
+    "members_order_changes_update": "AFTER UPDATE ON members_order"
     " REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders",
     "members_order_changes_delete": "AFTER DELETE ON members_order"
     " REFERENCING OLD TABLE AS old_orders",

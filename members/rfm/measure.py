@@ -124,9 +124,11 @@ def _stage_sql(run: RfmRun, every_member: bool, *, taken: str) -> str:
     range first (`taken`, a data-modifying WITH: the same snapshot as the orders read)."""
     take = f"WITH taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id) "
     take = take if taken == "taken" else ""
-    insert = f"INSERT INTO members_rfmstage (run_id, member_id, {", ".join(STAGE_COLUMNS)})"
+    insert = f"INSERT INTO members_rfmstage (run_id, member_id, {', '.join(STAGE_COLUMNS)})"
     if not run.base_id:
-        return f"{take}{insert} SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
+        return (
+            f"{take}{insert} SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
+        )
     touched = _touched_sql(taken, every_member)
     return f"""
         {take}{insert}

@@ -132,6 +132,7 @@ def _check_date(business_date: datetime.date) -> None:
 def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
     """The date's RfmRun with today's settings and its base copied on first open (a resumed run
     keeps them)."""
+    sql.regroup_lock(shared=False)
     job = job_run_open(job=JOB, business_date=business_date)
     run = RfmRun.objects.filter(business_date=business_date).first()
     if run is None:
@@ -143,14 +144,30 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
 
 def _base_for(run: RfmRun) -> RfmRun | None:
     """The run `run` can build on: the last finished run, when it was measured with the order
-    change log, over the same window, and is the live MemberRfm, and no other run is unfinished
-    (whose chunks take change-log rows this run would need). None: measure every member."""
-    if RfmRun.objects.filter(finished_at__isnull=True).exclude(pk=run.pk).exists():
-        return None
+    change log, over the same window, and is the live MemberRfm, and no run after it is left
+    unfinished (its chunks took change-log rows this run would need). None: measure every
+    member anew."""
     base = RfmRun.objects.finished().filter(business_date__lt=run.business_date).first()
     if base is None or not base.change_logged or base.window_days != run.window_days:
         return None
+    unfinished = RfmRun.objects.filter(
+        finished_at__isnull=True, business_date__gt=base.business_date
+    )
+    if unfinished.exclude(pk=run.pk).exists():
+        return None
     return base if _live_as_of() == base.business_date else None
+
+
+def _superseded_check(run: RfmRun) -> None:
+    """A run whose measure has not finished when a later date's run opens is left unfinished
+    (it cannot be resumed: `_check_date`): its measure chunks stop taking change-log rows. The
+    opening waits for those in progress (`sql.regroup_lock`)."""
+    sql.regroup_lock(shared=True)
+    if RfmRun.objects.filter(business_date__gt=run.business_date).exists():
+        raise RuleViolation(
+            "rfm_superseded",
+            _("已有晚于 %(date)s 的分群，本次分群不再继续。") % {"date": run.business_date},
+        )
 
 
 def _live_as_of() -> datetime.date | None:
@@ -208,6 +225,7 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> int | ChunkDone:
         time.sleep(delay)
     sql.job_statement_settings()
     if chunk.step == MEASURE:
+        _superseded_check(run)
         return stage_write(run, lo=chunk.lo, hi=chunk.hi)
     _base_check(run)
     measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows

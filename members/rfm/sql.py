@@ -58,6 +58,19 @@ def params(**values) -> dict:
     return adapted
 
 
+# pg_advisory_xact_lock key of the regroup's opening (exclusive) and measure chunks (shared).
+REGROUP_LOCK_KEY = 720_301
+
+
+def regroup_lock(*, shared: bool) -> None:
+    """Until the transaction ends, on PostgreSQL: a run's opening waits for the measure chunks
+    in progress, and they for it (SQLite runs one writing transaction at a time anyway)."""
+    if is_postgres():
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s)", [REGROUP_LOCK_KEY])
+
+
 def job_statement_settings() -> None:
     """Settings for the rest of a regroup transaction, on PostgreSQL.
 
