@@ -1,7 +1,7 @@
 """Benchmark the nightly RFM regroup against one hand-written SQL statement (PostgreSQL).
 
     .venv/bin/python bench/regroup.py [--chunk-size 50000] [--growth 100000 1000000]
-        [--workers 1 2] [--no-full] [--second-night]
+        [--workers 1 2] [--no-full] [--next-night-orders 10000] [--next-night-refunds 500]
 
 On DATABASE_URL (default postgres://postgres@127.0.0.1:5432/siyu_bench, seeded by
 bench/seed_scale.py): migrates, VACUUM ANALYZEs the orders, then for a member-id prefix holding
@@ -18,8 +18,16 @@ about 0.1M orders, one holding about 1M, and all members:
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5).
 
-With --second-night it then times the next day's run over all members (previous MemberRfm
-present). The database keeps the last full regroup, for the other benchmarks.
+Then the next night, as every night after the first goes: a day of changes is written (new
+orders paid on the next date for random members, `--next-night-orders`, and refunds of random
+orders, half in full, `--next-night-refunds`; the order change log records their members), the
+next date's regroup builds on the full run's (only those members and those with an order
+leaving the window are measured again) and is timed with the workers given, against the one
+statement for that date, with the same check of group sizes; the ratio is printed.
+
+The RFM tables and the order change log are emptied before each first run: a first run after
+the initial load of the chain would also take that load's million log rows, once.
+The database keeps the last regroup, for the other benchmarks.
 """
 
 import argparse
@@ -107,7 +115,7 @@ def sql(statement: str, params=None):
 
 
 def rfm_clear() -> None:
-    sql(f"TRUNCATE {', '.join(RFM_TABLES)}")
+    sql(f"TRUNCATE {', '.join(RFM_TABLES)}, members_memberorderchange")
     job_runs = "SELECT job_run_id FROM members_rfmrun"
     sql(f"DELETE FROM jobs_jobchunk WHERE run_id IN ({job_runs})")
     sql("DELETE FROM members_rfmrun")
@@ -139,7 +147,9 @@ def parallel_dispatch(workers: int):
     return dispatch if workers > 1 else runs.run_inline
 
 
-def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int, workers: int) -> float:
+def regroup_timed(
+    as_of: datetime.date, bound: int, chunk_size: int, workers: int, anew: bool = True
+) -> float:
     planned = runs.member_ranges
 
     def prefix_ranges(size):
@@ -148,7 +158,12 @@ def regroup_timed(as_of: datetime.date, bound: int, chunk_size: int, workers: in
     runs.member_ranges = prefix_ranges
     try:
         started = time.perf_counter()
-        rfm_regroup(business_date=as_of, chunk_size=chunk_size, dispatch=parallel_dispatch(workers))
+        rfm_regroup(
+            business_date=as_of,
+            chunk_size=chunk_size,
+            dispatch=parallel_dispatch(workers),
+            anew=anew,
+        )
         return time.perf_counter() - started
     finally:
         runs.member_ranges = planned
@@ -230,6 +245,56 @@ def scale_run(
     return label, counted, best, theirs
 
 
+NEXT_NIGHT_ORDERS = """
+INSERT INTO members_order (created_at, updated_at, order_no, channel, paid_at, amount,
+                           refunded_amount, member_id, store_id, credited_store_id)
+SELECT now(), now(), 'BENCH-' || %(tag)s || '-' || m.id, 'store',
+       %(paid_at)s + (random() * interval '10 hours'), round((50 + random() * 950)::numeric, 2), 0,
+       m.id, m.home_store_id, m.home_store_id
+FROM members_member m ORDER BY random() LIMIT %(n)s
+"""
+NEXT_NIGHT_REFUNDS = """
+UPDATE members_order o SET refunded_amount = CASE WHEN o.id %% 2 = 0 THEN o.amount
+                                                  ELSE round(o.amount / 3, 2) END
+WHERE o.id IN (SELECT id FROM members_order TABLESAMPLE SYSTEM (1)
+               WHERE refunded_amount = 0 LIMIT %(n)s)
+"""
+
+
+def next_night(as_of: datetime.date, args) -> None:
+    """A day of changes, then the next date's regroup from the full run's, against the one
+    statement for that date."""
+    night = as_of + datetime.timedelta(days=1)
+    paid_at = datetime.datetime.combine(
+        night, datetime.time(9), tzinfo=timezone.get_current_timezone()
+    )
+    tag = timezone.now().strftime("%Y%m%d%H%M%S")
+    sql(NEXT_NIGHT_ORDERS, {"tag": tag, "paid_at": paid_at, "n": args.next_night_orders})
+    sql(NEXT_NIGHT_REFUNDS, {"n": args.next_night_refunds})
+    logged = sql("SELECT count(DISTINCT member_id) FROM members_memberorderchange")[0][0]
+    print(
+        f"\n== next night ({night}): {args.next_night_orders:,} new orders paid that day,"
+        f" {args.next_night_refunds:,} refunds; {logged:,} members in the order change log"
+    )
+    bound = member_bound(None)
+    ours = {}
+    for workers in args.workers[-1:]:
+        ours[workers] = regroup_timed(night, bound, args.chunk_size, workers, anew=False)
+        run = RfmRun.objects.get(business_date=night)
+        measured = run.job_run.detail["measured"]
+        print(
+            f"regroup from the {as_of} run, {workers} worker(s): {ours[workers]:8.2f} s"
+            f"  [{step_times(night, ours[workers])}; {measured:,} members measured again]",
+            flush=True,
+        )
+    theirs = one_statement_timed(night, bound)
+    print(f"one SQL statement (UNLOGGED scratch table):      {theirs:8.2f} s", flush=True)
+    members = sizes_compare(night)
+    print(f"group sizes per store identical: yes ({members:,} members)")
+    for workers, seconds in ours.items():
+        print(f"ratio regroup ({workers} worker(s)) / one statement: {seconds / theirs:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunk-size", type=int, default=runs.DEFAULT_CHUNK_SIZE)
@@ -238,7 +303,8 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2], help="worker counts")
     parser.add_argument("--no-full", action="store_true", help="skip the run on all orders")
-    parser.add_argument("--second-night", action="store_true")
+    parser.add_argument("--next-night-orders", type=int, default=10_000)
+    parser.add_argument("--next-night-refunds", type=int, default=500)
     args = parser.parse_args()
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -259,11 +325,8 @@ def main() -> None:
             f"{label:>14}: {orders:>11,} orders {members:>10,} members"
             f"  {ours:8.2f} s | {theirs:8.2f} s | {ours / theirs:5.2f}"
         )
-    if args.second_night:
-        started = time.perf_counter()
-        rfm_regroup(business_date=as_of + datetime.timedelta(days=1), chunk_size=args.chunk_size)
-        seconds = time.perf_counter() - started
-        print(f"\n== second night (all members, previous MemberRfm present): {seconds:.2f} s")
+    if not args.no_full and args.next_night_orders is not None:
+        next_night(as_of, args)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,11 @@ A run measures its members in one of two ways, fixed when it opens (`RfmRun.base
   member of the range with counted orders gets a stage row; a member without one has none;
 - from a base (the last finished run, live in MemberRfm): only the members whose figures may
   differ from the base's get a stage row, a row for each of them (a member left with no counted
-  order included). They are those in the order change log (MemberOrderChange: an order of theirs
-  inserted, deleted or changed since the base measured them) and those with an order paid on a
-  day entering or leaving the window since the base's date. Every other member keeps the base's
-  figures, R counted from the run's date (members.rfm.classify).
+  order included): those in the order change log (MemberOrderChange: an order of theirs
+  inserted, deleted or changed since the base measured them), where the run's opening also puts
+  those with an order paid on a day entering the counted orders or leaving the window since the
+  base's date (`dates_log`). Every other member keeps the base's figures, R counted from the
+  run's date (members.rfm.classify).
 
 Either way the chunk takes (deletes) the change log's rows of its range in the statement that
 measures, so a change committed after that statement stays in the log for the next run.
@@ -62,13 +63,28 @@ def _base_bounds(run: RfmRun) -> dict[str, datetime.datetime]:
     return {"entered_from": base["paid_before"], "left_from": base["window_from"]}
 
 
+def dates_log(run: RfmRun) -> int:
+    """At a run's opening from a base: log the members with an order paid on a date that
+    entered the counted orders (after the base's date, up to the run's) or left the window
+    since the base. Returns the rows logged."""
+    values = sql.params(**measure_bounds(run), **_base_bounds(run))
+    query = f"""
+        INSERT INTO {CHANGE_LOG} (member_id)
+        SELECT DISTINCT o.member_id FROM members_order o
+        WHERE o.member_id IS NOT NULL
+          AND ((o.paid_at >= %(entered_from)s AND o.paid_at < %(paid_before)s)
+               OR (o.paid_at >= %(left_from)s AND o.paid_at < %(window_from)s))
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, values)
+        return max(cursor.rowcount, 0)
+
+
 def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) -> int:
     """Measure the members with ids in [lo, hi) (see the module's doc) and take the change
     log's rows of the range; returns the stage rows written. `every_member` (a run from a base
     only) writes a row for every member of the range."""
     values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
-    if run.base_id:
-        values.update(sql.params(**_base_bounds(run)))
     with connection.cursor() as cursor:
         if sql.is_postgres():
             cursor.execute(_stage_sql(run, every_member, taken="taken"), values)
@@ -76,7 +92,8 @@ def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) ->
         # SQLite: the insert holds the database's write lock until the chunk commits, so the
         # log's rows read by it are the ones deleted after it.
         cursor.execute(_stage_sql(run, every_member, taken=CHANGE_LOG), values)
-        written = max(cursor.rowcount, 0)
+        cursor.execute("SELECT changes()")  # the driver counts no rows for WITH ... INSERT
+        written = cursor.fetchone()[0]
         cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
         return written
 
@@ -129,12 +146,14 @@ def _stage_sql(run: RfmRun, every_member: bool, *, taken: str) -> str:
         return (
             f"{take}{insert} SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
         )
-    touched = _touched_sql(taken, every_member)
+    touched = f"touched AS MATERIALIZED ({_touched_sql(taken, every_member)})"
+    take = f"{take}, {touched} " if take else f"WITH {touched} "
     return f"""
         {take}{insert}
         SELECT %(run)s, t.member_id, {_figures("d")}
-        FROM ({touched}) t
-        LEFT JOIN ({_per_member(f"o.member_id IN ({touched})")}) d ON d.member_id = t.member_id
+        FROM touched t
+        LEFT JOIN ({_per_member("o.member_id IN (SELECT member_id FROM touched)")}) d
+               ON d.member_id = t.member_id
     """
 
 
@@ -142,12 +161,9 @@ def _touched_sql(taken: str, every_member: bool) -> str:
     """The members of the range a run from a base measures again (see the module's doc)."""
     if every_member:
         return f"SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
-    paid = f"SELECT o.member_id FROM members_order o WHERE o.{IN_RANGE} AND o.paid_at >= "
-    return f"""
-        SELECT member_id FROM {taken} {"" if taken == "taken" else f"WHERE {IN_RANGE}"}
-        UNION {paid} %(entered_from)s AND o.paid_at < %(paid_before)s
-        UNION {paid} %(left_from)s AND o.paid_at < %(window_from)s
-    """
+    if taken == "taken":
+        return "SELECT DISTINCT member_id FROM taken"
+    return f"SELECT DISTINCT member_id FROM {taken} WHERE {IN_RANGE}"
 
 
 def _figures(alias: str) -> str:

@@ -54,7 +54,7 @@ from members.models import (
 
 from . import sql
 from .classify import classify_chunk, group_counts_write
-from .measure import stage_clear, stage_ensure, stage_write
+from .measure import dates_log, stage_clear, stage_ensure, stage_write
 from .next_table import next_table_create, next_table_drop, next_table_swap
 from .thresholds import thresholds_compute
 
@@ -139,6 +139,8 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
         run = RfmRun(business_date=business_date, job_run=job, **_settings_copy())
         run.base = None if anew else _base_for(run)
         run.save()
+        if run.base_id:
+            dates_log(run)
     return run
 
 
