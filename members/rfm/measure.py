@@ -160,7 +160,7 @@ def _stage_sql(run: RfmRun, every_member: bool, *, taken: str) -> str:
 def _touched_sql(taken: str, every_member: bool) -> str:
     """The members of the range a run from a base measures again (see the module's doc)."""
     if every_member:
-        return f"SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
+        return "SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
     if taken == "taken":
         return "SELECT DISTINCT member_id FROM taken"
     return f"SELECT DISTINCT member_id FROM {taken} WHERE {IN_RANGE}"

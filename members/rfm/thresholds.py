@@ -9,7 +9,7 @@ from django.db import connection
 from members.models import RfmRun, ThresholdMethod
 
 from . import sql
-from .contract import Thresholds, mean_of, median_of_middle, middle_window
+from .contract import Thresholds, mean_of, median_of_middle, middle_window, threshold_round
 
 STAGED = "SELECT recency_days, frequency, monetary FROM members_rfmstage WHERE run_id = %(run)s"
 
@@ -55,9 +55,12 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
     and are None when no member is active.
     """
     means = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEAN]
-    count, totals = _active_totals(run, means)
     medians = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEDIAN]
-    values = _medians(run, medians, count)
+    if sql.is_postgres():
+        count, totals, values = _one_pass(run, means, medians)
+    else:
+        count, totals = _active_totals(run, means)
+        values = {axis.name: _median(run, axis, count) if count else None for axis in medians}
     for axis in AXES:
         method = axis.method(run)
         if method == ThresholdMethod.FIXED:
@@ -65,6 +68,28 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
         elif method == ThresholdMethod.MEAN:
             values[axis.name] = mean_of(totals[axis.name] / axis.scale, count)
     return Thresholds(**values), count
+
+
+def _one_pass(
+    run: RfmRun, means: list[Axis], medians: list[Axis]
+) -> tuple[int, dict[str, Decimal], dict[str, Decimal | None]]:
+    """PostgreSQL, one pass over the active members: their number, the sums of `means`, and the
+    medians of `medians` by percentile_cont(0.5): the middle value, or the mean of the two middle
+    values. Exact: whole numbers (M in cents) as float8, and their halves, are represented
+    exactly in binary up to 2^52."""
+    sums = [f"SUM({axis.column})" for axis in means]
+    middles = [f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {axis.column})" for axis in medians]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(['COUNT(*)', *sums, *middles])} {_active(run)}", _params(run)
+        )
+        count, *rest = cursor.fetchone()
+    totals = {axis.name: Decimal(total or 0) for axis, total in zip(means, rest, strict=False)}
+    values = {
+        axis.name: None if middle is None else threshold_round(Decimal(middle) / axis.scale)
+        for axis, middle in zip(medians, rest[len(means) :], strict=True)
+    }
+    return count, totals, values
 
 
 def _active_totals(run: RfmRun, axes: list[Axis]) -> tuple[int, dict[str, Decimal]]:
@@ -75,32 +100,6 @@ def _active_totals(run: RfmRun, axes: list[Axis]) -> tuple[int, dict[str, Decima
         cursor.execute(f"SELECT COUNT(*){sums} {_active(run)}", _params(run))
         count, *totals = cursor.fetchone()
     return count, {axis.name: Decimal(total or 0) for axis, total in zip(axes, totals, strict=True)}
-
-
-def _medians(run: RfmRun, axes: list[Axis], count: int) -> dict[str, Decimal | None]:
-    """The median of each axis over the `count` active members: the middle value, or the mean
-    of the two middle values; None when no member is active."""
-    if not count:
-        return dict.fromkeys(axis.name for axis in axes)
-    if not axes:
-        return {}
-    if not sql.is_postgres():
-        return {axis.name: _median(run, axis, count) for axis in axes}
-    # One pass over the stage: percentile_disc at (i + 0.5) / count is the value at 0-based
-    # position i of the sorted values, exactly (the first whose cumulative share reaches it).
-    offset, limit = middle_window(count)
-    positions = [(i + 0.5) / count for i in range(offset, offset + limit)]
-    picks = ", ".join(
-        f"percentile_disc(%(positions)s::float8[]) WITHIN GROUP (ORDER BY {axis.column})"
-        for axis in axes
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {picks} {_active(run)}", _params(run, positions=positions))
-        middles = cursor.fetchone()
-    return {
-        axis.name: median_of_middle([Decimal(value) / axis.scale for value in middle])
-        for axis, middle in zip(axes, middles, strict=True)
-    }
 
 
 def _median(run: RfmRun, axis: Axis, count: int) -> Decimal:
