@@ -19,7 +19,7 @@ about 0.1M orders, one holding about 1M, and all members:
   prints the ratio (target <= 1.5).
 
 Then the next night, as every night after the first goes: a day of changes is written (new
-orders paid on the next date for random members, `--next-night-orders`, and refunds of random
+orders paid on the next date for random members, `--next-night-orders`, a line each, and refunds of random
 orders, half in full, `--next-night-refunds`; the order change log records their members), the
 next date's regroup builds on the full run's (only those members and those with an order
 leaving the window are measured again) and is timed with the workers given, against the one
@@ -253,6 +253,14 @@ SELECT now(), now(), 'BENCH-' || %(tag)s || '-' || m.id, 'store',
        m.id, m.home_store_id, m.home_store_id
 FROM members_member m ORDER BY random() LIMIT %(n)s
 """
+NEXT_NIGHT_LINES = """
+INSERT INTO members_orderline (quantity, amount, order_id, product_id)
+SELECT 1, o.amount, o.id, p.id
+FROM members_order o
+JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n
+      FROM members_product) p ON p.k = o.id %% p.n
+WHERE o.order_no LIKE 'BENCH-' || %(tag)s || '-%%'
+"""
 NEXT_NIGHT_REFUNDS = """
 UPDATE members_order o SET refunded_amount = CASE WHEN o.id %% 2 = 0 THEN o.amount
                                                   ELSE round(o.amount / 3, 2) END
@@ -270,6 +278,7 @@ def next_night(as_of: datetime.date, args) -> None:
     )
     tag = timezone.now().strftime("%Y%m%d%H%M%S")
     sql(NEXT_NIGHT_ORDERS, {"tag": tag, "paid_at": paid_at, "n": args.next_night_orders})
+    sql(NEXT_NIGHT_LINES, {"tag": tag})
     sql(NEXT_NIGHT_REFUNDS, {"n": args.next_night_refunds})
     logged = sql("SELECT count(DISTINCT member_id) FROM members_memberorderchange")[0][0]
     print(
@@ -308,6 +317,9 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", "--noinput", verbosity=0)
+    bench_orders = "SELECT id FROM members_order WHERE order_no LIKE 'BENCH-%%'"
+    sql(f"DELETE FROM members_orderline WHERE order_id IN ({bench_orders})")  # an earlier
+    sql(f"DELETE FROM members_order WHERE id IN ({bench_orders})")  # next night's
     started = time.perf_counter()
     sql("VACUUM ANALYZE members_order")
     sql("VACUUM ANALYZE members_member")

@@ -100,6 +100,20 @@ def ensure_member_rfm(connection):
         print(f"  {filled:,} rows in {time.perf_counter() - started:.1f} s")
 
 
+# Tables written in bulk by the seed and read by the previews: VACUUM ANALYZE them first, as
+# autovacuum would after such writes on a production server (it is off on the bench machine), so
+# that their index-only scans (member tags by tag) read the index alone.
+VACUUMED = ("members_member", "members_membertag")
+
+
+def vacuum_seeded(connection):
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in VACUUMED:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    print(f"VACUUM ANALYZE {', '.join(VACUUMED)}: {time.perf_counter() - started:.1f} s")
+
+
 def report_statistics(connection):
     """The plans depend on the planner's statistics of the tables the jobs rewrite in bulk (they
     ANALYZE them at their finish); say when they were taken, as autovacuum may be off."""
@@ -170,6 +184,7 @@ def main():
     ensure_member_rfm(connection)
     today = timezone.localdate()
     ensure_purchase_summary(today - datetime.timedelta(days=1))
+    vacuum_seeded(connection)
     report_statistics(connection)
     members = Member.objects.count()
     busiest = Member.objects.values("home_store").annotate(n=Count("pk")).order_by("-n").first()

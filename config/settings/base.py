@@ -150,7 +150,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The nightly RFM regroup: member ids per chunk task (members.rfm).
-RFM_CHUNK_SIZE = env.int("SIYU_RFM_CHUNK_SIZE", default=50_000)
+RFM_CHUNK_SIZE = env.int("SIYU_RFM_CHUNK_SIZE", default=100_000)
 
 # Who owns a POS request: a per-store API key, sent as "Authorization: Api-Key <key>".
 POS_IDEMPOTENCY_HEADER = "Idempotency-Key"

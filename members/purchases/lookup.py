@@ -6,8 +6,10 @@ scans them all; with a finished summary (members.purchases.runs) it becomes:
 
 - the summary's rows for the products dated `today - days` or later whose order has not changed
   since the summary began (each such row is still a true purchase), plus
-- the definition itself, for the few members the summary may be wrong about: those with orders
-  changed since it began or paid after its date, and those whose row rests on a changed order.
+- the definition itself for the orders the summary may not know: changed since it began
+  (created, edited, refunded) or paid after its date, and for every order of the members whose
+  row rests on a changed order (an earlier purchase may still qualify). A member's other
+  orders are unchanged, so their rows hold.
 
 Both give the same members for any `today` on or after the latest refresh's date; for an earlier
 `today` (a past business date) the direct path is used.
@@ -18,9 +20,9 @@ import datetime
 from django.db.models import F, Q, QuerySet
 
 from jobs.dates import last_days_window, local_day_start
-from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun
+from members.models import MemberPurchase, Order, OrderLine, Product, PurchaseSummaryRun
 
-from .changes import changed_orders, members_to_recheck
+from .changes import changed_orders
 
 
 def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
@@ -29,13 +31,20 @@ def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}paid_at__gte": start, f"{prefix}paid_at__lt": end})
 
 
+def product_ids(products: Q) -> list[int]:
+    """The products' ids, read first: as a subquery, Postgres joined the few products as the
+    outer side and ran the rest of the lookup once per product (EXPLAIN ANALYZE of a store's
+    "bought a series in 90 days" at 1M members: 5 products, 0.74 s of a 0.93 s preview)."""
+    return list(Product.objects.filter(products).order_by().values_list("pk", flat=True))
+
+
 def buyers_direct(*, products: Q, days: int, today: datetime.date) -> QuerySet:
     """Member ids with such a purchase, from the order lines (the definition)."""
     return (
         OrderLine.objects.filter(
             paid_between_q(days=days, today=today, prefix="order__"),
             order__refunded_amount__lt=F("order__amount"),
-            product__in=Product.objects.filter(products).values("pk"),
+            product__in=product_ids(products),
         )
         .order_by()
         .values("order__member_id")
@@ -53,19 +62,21 @@ def bought_q(*, products: Q, days: int, today: datetime.date) -> Q:
     if summary is None:
         return Q(pk__in=buyers_direct(products=products, days=days, today=today))
     rows = MemberPurchase.objects.order_by().filter(
-        product__in=Product.objects.filter(products).values("pk"),
+        product__in=product_ids(products),
         last_bought_on__gte=today - datetime.timedelta(days=days),
     )
-    trusted = rows.exclude(last_order_id__in=changed_orders(since=summary.changes_since))
-    recheck = members_to_recheck(
-        since=summary.changes_since,
-        paid_from=local_day_start(summary.business_date + datetime.timedelta(days=1)),
-        rows=rows,
+    changed = changed_orders(since=summary.changes_since)
+    trusted = rows.exclude(last_order_id__in=changed)
+    paid_after = Order.objects.filter(
+        paid_at__gte=local_day_start(summary.business_date + datetime.timedelta(days=1))
     )
+    unknown = changed.union(paid_after.order_by().values("pk"))
+    resting = rows.filter(last_order_id__in=changed).values("member_id")
     direct = buyers_direct(products=products, days=days, today=today)
-    return Q(pk__in=trusted.values("member_id")) | Q(
-        pk__in=direct.filter(order__member_id__in=recheck)
+    checked = direct.filter(order_id__in=unknown).union(
+        direct.filter(order__member_id__in=resting), all=True
     )
+    return Q(pk__in=trusted.values("member_id")) | Q(pk__in=checked)
 
 
 def summary_for(today: datetime.date) -> PurchaseSummaryRun | None:

@@ -61,7 +61,7 @@ from .thresholds import thresholds_compute
 JOB = "members.rfm_regroup"
 MEASURE, CLASSIFY, FINISH = "measure", "classify", "finish"
 # Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
-DEFAULT_CHUNK_SIZE = 50_000
+DEFAULT_CHUNK_SIZE = 100_000
 
 Dispatch = Callable[[list[int]], None]
 

@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="统计日期 YYYY-MM-DD，默认昨天。")
-        parser.add_argument("--chunk-size", type=int, help="每个分片的会员 ID 数，默认 50000。")
+        parser.add_argument("--chunk-size", type=int, help="每个分片的会员 ID 数，默认 100000。")
         parser.add_argument(
             "--anew",
             action="store_true",
