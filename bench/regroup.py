@@ -19,11 +19,12 @@ about 0.1M orders, one holding about 1M, and all members:
   prints the ratio (target <= 1.5).
 
 Then the next night, as every night after the first goes: a day of changes is written (new
-orders paid on the next date for random members, `--next-night-orders`, a line each, and refunds of random
-orders, half in full, `--next-night-refunds`; the order change log records their members), the
-next date's regroup builds on the full run's (only those members and those with an order
-leaving the window are measured again) and is timed with the workers given, against the one
-statement for that date, with the same check of group sizes; the ratio is printed.
+orders paid on the next date for random members, `--next-night-orders`, a line each, and
+refunds of random orders, half in full, `--next-night-refunds`; the order change log records
+their members), the next date's regroup builds on the full run's (only those members and those
+with an order leaving the window are measured again) and is timed with the last `--workers`
+count, against the one statement for that date, with the same check of group sizes; the ratio
+is printed.
 
 The RFM tables and the order change log are emptied before each first run: a first run after
 the initial load of the chain would also take that load's million log rows, once.

@@ -80,23 +80,36 @@ class RfmRunAdmin(ReadOnlyAdmin):
         "thresholds",
         "active_members",
         "members",
+        "measured",
         "finished_at",
         "job_status",
         "job_progress",
     ]
-    list_select_related = ["job_run"]
+    list_select_related = ["job_run", "base"]
     fields = [
         "business_date",
         "window_days",
         ("r_method", "f_method", "m_method"),
         ("r_threshold", "f_threshold", "m_threshold"),
         ("active_members", "members"),
+        "measured",
         "finished_at",
         ("job_status", "job_progress"),
     ]
-    readonly_fields = ["job_status", "job_progress"]
+    readonly_fields = ["measured", "job_status", "job_progress"]
     list_before_template = "admin/members/rfmrun_list_before.html"
     change_form_after_template = "admin/members/rfmrun_groups.html"
+
+    @display(description=_("计算方式"))
+    def measured(self, run):
+        """Anew, or from a base run with how many members were measured again."""
+        detail = run.job_run.detail if run.job_run_id else {}
+        if run.base_id is None:
+            return _("全量")
+        return _("增量：基于 %(base)s，重算 %(n)s 人") % {
+            "base": run.base.business_date,
+            "n": f"{detail.get('measured', 0):,}",
+        }
 
     @display(description=_("阈值方法"))
     def methods(self, run):

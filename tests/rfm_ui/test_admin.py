@@ -1,14 +1,15 @@
 """HQ admin pages for RFM: settings, runs, jobs, the member's figures, tags, the matrix page."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jobs.models import JobChunk, JobRun, JobStatus
-from members.models import RfmGroup, RfmSettings, Segment, Tag, TagFamily
+from members.models import RfmGroup, RfmRun, RfmSettings, Segment, Tag, TagFamily
 from tests.members.factories import (
     MemberFactory,
     MemberRfmFactory,
@@ -127,9 +128,20 @@ def test_run_list_and_detail_show_thresholds_job_and_brand_counts(hq_client, run
     assert listing.status_code == 200
     assert "R 45.5" in listing.text and "3/4" in listing.text and "运行中" in listing.text
     assert reverse("admin:members_rfmrun_migration") in listing.text
+    assert "全量" in listing.text
     assert detail.status_code == 200
     counts = detail.text[detail.text.index('id="brand-group-counts"') :]
     assert "重要价值" in counts and "42" in counts[: counts.index("</tr>")]
+
+
+def test_a_run_from_a_base_shows_its_base_and_the_members_measured_again(hq_client, run_with_job):
+    base = RfmRunFactory(business_date=D2 - timedelta(days=1), finished_at=timezone.now())
+    RfmRun.objects.filter(pk=run_with_job.pk).update(base=base)
+    JobRun.objects.filter(pk=run_with_job.job_run_id).update(detail={"measured": 1234})
+
+    listing = hq_client.get(reverse("admin:members_rfmrun_changelist"))
+
+    assert f"增量：基于 {base.business_date}，重算 1,234 人" in listing.text
 
 
 def test_job_admin_shows_status_progress_and_chunks(hq_client, run_with_job):

@@ -128,6 +128,20 @@ def test_an_order_today_after_the_summary_date_counts(products):
     assert bought("series", "紧致系列", 7) == {member.pk}
 
 
+def test_a_new_order_of_another_product_keeps_the_summarised_purchases(products):
+    # given: a summarised purchase of the eye cream
+    member = MemberFactory()
+    buy(member, products["eye"], paid_at=days_before(20))
+    recorded_long_ago()
+    summarise()
+    # when: the member buys a cleanser today (only that order is read from the lines)
+    buy(member, products["cleanser"], paid_at=local(TODAY, 15))
+    # then
+    assert bought("sku", "EYE", 30) == {member.pk}
+    assert bought("series", "水润系列", 0) == {member.pk}
+    assert bought("sku", "MASK", 30) == set()
+
+
 def test_an_order_paid_after_the_summary_date_but_recorded_before_it_began_counts(products):
     # given: paid at 00:30 on the day after the summary's date, recorded before the refresh ran
     member = MemberFactory()
