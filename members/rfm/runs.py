@@ -54,7 +54,7 @@ from members.models import (
 
 from . import sql
 from .classify import classify_chunk, group_counts_write
-from .measure import dates_log, stage_clear, stage_ensure, stage_write
+from .measure import CHANGE_LOG, dates_log, stage_clear, stage_ensure, stage_write
 from .next_table import next_table_create, next_table_drop, next_table_swap
 from .thresholds import thresholds_compute
 
@@ -303,6 +303,9 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         _member_rfm_swap(run)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
+    # The change-log rows the chunks took are dead rows: vacuumed now (autovacuum may be off or
+    # behind), the next night's measure chunks scan none of them.
+    sql.table_vacuum(CHANGE_LOG)
     return True
 
 
