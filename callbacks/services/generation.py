@@ -42,7 +42,7 @@ INSERT_COLUMNS = (
 def bought_in_care_window(*, today: datetime.date, member_ref: str = "pk") -> Exists:
     """The member (OuterRef(member_ref)) has a counted order paid within the care window, local
     days today-15 .. today, read from the orders themselves. One EXISTS per row on the index
-    order_member_paid: a list is flagged in its own query."""
+    order_member_figures: a list is flagged in its own query."""
     since, until = last_days_window(days=PHASE_DAYS[PurchasePhase.CARE].high, today=today)
     orders = Order.objects.counted().filter(
         member_id=OuterRef(member_ref), paid_at__gte=since, paid_at__lt=until

@@ -591,8 +591,16 @@ class Order(TimeStampedModel):
             ),
         ]
         indexes = [
-            # A member's purchase history and figures; RFM per member.
-            models.Index(fields=["member", "paid_at"], name="order_member_paid"),
+            # A member's purchase history and figures; RFM per member. The amounts ride along
+            # (Postgres; SQLite ignores them) so that the regroup reads a member range's orders
+            # from the index alone, in member order, wherever their rows lie in the table: at 1M
+            # members the measure step took 2.76 s instead of 3.3 s on orders stored member by
+            # member (bench/regroup.py); orders stored as they arrive scatter a range's rows.
+            models.Index(
+                fields=["member", "paid_at"],
+                include=["amount", "refunded_amount"],
+                name="order_member_figures",
+            ),
             # Store and guide sales reports over a time window.
             models.Index(fields=["credited_store", "paid_at"], name="order_credit_store_paid"),
             models.Index(fields=["credited_guide", "paid_at"], name="order_credit_guide_paid"),
