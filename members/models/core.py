@@ -593,9 +593,10 @@ class Order(TimeStampedModel):
         indexes = [
             # A member's purchase history and figures; RFM per member. The amounts ride along
             # (Postgres; SQLite ignores them) so that the regroup reads a member range's orders
-            # from the index alone, in member order, wherever their rows lie in the table: at 1M
-            # members the measure step took 2.76 s instead of 3.3 s on orders stored member by
-            # member (bench/regroup.py); orders stored as they arrive scatter a range's rows.
+            # from the index alone, in member order, wherever their rows lie in the table.
+            # Orders stored as they arrive scatter a range's rows: by EXPLAIN ANALYZE of a
+            # measure chunk of 100,000 members at 1M members / 10M orders so stored, 0.88 s
+            # from this index against 2.70 s reading the heap (the whole table, per chunk).
             models.Index(
                 fields=["member", "paid_at"],
                 include=["amount", "refunded_amount"],
