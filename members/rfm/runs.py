@@ -180,11 +180,12 @@ def _live_as_of() -> datetime.date | None:
 
 def _base_check(run: RfmRun) -> None:
     """A run from a base reads the base's figures in the live MemberRfm: refuse to go on when a
-    later date's run has been swapped in since (this run is then outdated; re-run it anew)."""
+    later date's run has been swapped in since (this run is outdated, and its date can no longer
+    be run: `_check_date`)."""
     if run.base_id and _live_as_of() != run.base.business_date:
         raise RuleViolation(
             "rfm_base_replaced",
-            _("%(date)s 的分群所依据的 %(base)s 分群已被更晚的分群替换，请以全量方式重跑。")
+            _("%(date)s 的分群所依据的 %(base)s 分群已被更晚的分群替换，本次分群不再继续。")
             % {"date": run.business_date, "base": run.base.business_date},
         )
 
