@@ -13,7 +13,7 @@ about 0.1M orders, one holding about 1M, and all members:
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
 - prints where the time went: the measure chunks, the classify chunks, and the rest (opening,
-  thresholds, finish);
+  thresholds, finish), with the date logging, thresholds, group counts and table swap in it;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5).
@@ -157,6 +157,7 @@ def regroup_timed(
         return [(lo, min(hi, bound)) for lo, hi in planned(size) if lo < bound]
 
     runs.member_ranges = prefix_ranges
+    rest_seconds.clear()
     try:
         started = time.perf_counter()
         rfm_regroup(
@@ -177,12 +178,40 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 """
 
 
+# The serial work between and after the chunk steps, timed by wrapping the functions the run
+# calls (members.rfm.runs imports them by name): what "rest" is made of.
+REST_PARTS = {
+    "dates_log": "date logging",
+    "thresholds_compute": "thresholds",
+    "group_counts_write": "group counts",
+    "_member_rfm_swap": "swap",
+}
+rest_seconds: dict[str, float] = {}
+
+
+def rest_parts_timed() -> None:
+    for name in REST_PARTS:
+        function = getattr(runs, name)
+
+        def timed(*args, _function=function, _name=name, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                rest_seconds[_name] = rest_seconds.get(_name, 0) + time.perf_counter() - started
+
+        setattr(runs, name, timed)
+
+
 def step_times(as_of: datetime.date, total: float) -> str:
-    """Each chunk step's span, and the rest: opening and planning, thresholds, finish."""
+    """Each chunk step's span, and the rest (opening and planning, thresholds, finish) with the
+    parts of it timed since the last call."""
     spans = sql(STEP_TIMES, [as_of])
     rest = total - sum(float(seconds) for _step, seconds in spans)
+    parts = ", ".join(f"{REST_PARTS[name]} {s:.2f}" for name, s in rest_seconds.items())
+    rest_seconds.clear()
     return ", ".join(
-        [*(f"{step} {seconds:.2f} s" for step, seconds in spans), f"rest {rest:.2f} s"]
+        [*(f"{step} {seconds:.2f} s" for step, seconds in spans), f"rest {rest:.2f} s ({parts})"]
     )
 
 
@@ -236,14 +265,20 @@ def scale_run(
             f" {ours[workers]:8.2f} s  [{step_times(as_of, ours[workers])}]",
             flush=True,
         )
+    theirs = statement_compared(as_of, bound, ours)
+    return label, counted, min(ours.values()), theirs
+
+
+def statement_compared(as_of: datetime.date, bound: int, ours: dict[int, float]) -> float:
+    """Time the one statement for `as_of`, check it gives the regroup's group sizes, print the
+    ratio of each of `ours` (seconds by worker count) to it; returns its seconds."""
     theirs = one_statement_timed(as_of, bound)
     print(f"one SQL statement (UNLOGGED scratch table):      {theirs:8.2f} s", flush=True)
     members = sizes_compare(as_of)
     print(f"group sizes per store identical: yes ({members:,} members)")
     for workers, seconds in ours.items():
         print(f"ratio regroup ({workers} worker(s)) / one statement: {seconds / theirs:.2f}")
-    best = min(ours.values())
-    return label, counted, best, theirs
+    return theirs
 
 
 NEXT_NIGHT_ORDERS = """
@@ -286,23 +321,15 @@ def next_night(as_of: datetime.date, args) -> None:
         f"\n== next night ({night}): {args.next_night_orders:,} new orders paid that day,"
         f" {args.next_night_refunds:,} refunds; {logged:,} members in the order change log"
     )
-    bound = member_bound(None)
-    ours = {}
-    for workers in args.workers[-1:]:
-        ours[workers] = regroup_timed(night, bound, args.chunk_size, workers, anew=False)
-        run = RfmRun.objects.get(business_date=night)
-        measured = run.job_run.detail["measured"]
-        print(
-            f"regroup from the {as_of} run, {workers} worker(s): {ours[workers]:8.2f} s"
-            f"  [{step_times(night, ours[workers])}; {measured:,} members measured again]",
-            flush=True,
-        )
-    theirs = one_statement_timed(night, bound)
-    print(f"one SQL statement (UNLOGGED scratch table):      {theirs:8.2f} s", flush=True)
-    members = sizes_compare(night)
-    print(f"group sizes per store identical: yes ({members:,} members)")
-    for workers, seconds in ours.items():
-        print(f"ratio regroup ({workers} worker(s)) / one statement: {seconds / theirs:.2f}")
+    workers, bound = args.workers[-1], member_bound(None)
+    seconds = regroup_timed(night, bound, args.chunk_size, workers, anew=False)
+    measured = RfmRun.objects.get(business_date=night).members_measured
+    print(
+        f"regroup from the {as_of} run, {workers} worker(s): {seconds:8.2f} s"
+        f"  [{step_times(night, seconds)}; {measured:,} members measured again]",
+        flush=True,
+    )
+    statement_compared(night, bound, {workers: seconds})
 
 
 def main() -> None:
@@ -318,6 +345,7 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", "--noinput", verbosity=0)
+    rest_parts_timed()
     bench_orders = "SELECT id FROM members_order WHERE order_no LIKE 'BENCH-%%'"
     sql(f"DELETE FROM members_orderline WHERE order_id IN ({bench_orders})")  # an earlier
     sql(f"DELETE FROM members_order WHERE id IN ({bench_orders})")  # next night's

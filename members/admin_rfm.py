@@ -103,12 +103,11 @@ class RfmRunAdmin(ReadOnlyAdmin):
     @display(description=_("计算方式"))
     def measured(self, run):
         """Anew, or from a base run with how many members were measured again."""
-        detail = run.job_run.detail if run.job_run_id else {}
         if run.base_id is None:
             return _("全量")
         return _("增量：基于 %(base)s，重算 %(n)s 人") % {
             "base": run.base.business_date,
-            "n": f"{detail.get('measured', 0):,}",
+            "n": f"{run.members_measured:,}",
         }
 
     @display(description=_("阈值方法"))

@@ -79,12 +79,11 @@ def triggers_create(apps, schema_editor):
 
 
 def triggers_drop(apps, schema_editor):
-    for name in POSTGRES_TRIGGERS:
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON members_order")
-        else:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-    if schema_editor.connection.vendor == "postgresql":
+    postgres = schema_editor.connection.vendor == "postgresql"
+    on_table = " ON members_order" if postgres else ""
+    for name in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
+    if postgres:
         schema_editor.execute("DROP FUNCTION IF EXISTS members_order_changes_log()")
 
 

@@ -127,6 +127,12 @@ class RfmRun(TimeStampedModel):
     def __str__(self):
         return f"RFM {self.business_date}"
 
+    @property
+    def members_measured(self) -> int:
+        """Members measured from the orders (recorded by the finish; 0 until then): every member
+        with counted orders, or, from a base, those whose orders changed."""
+        return (self.job_run.detail or {}).get("measured", 0) if self.job_run_id else 0
+
 
 class MemberRfmQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -44,12 +44,7 @@ def _stage(run: PurchaseSummaryRun, *, lo: int, hi: int) -> None:
     """Stage the chunk's members whose rows the previous run may have left wrong."""
     previous = run.previous
     rows = MemberPurchase.objects.order_by().filter(member_id__gte=lo, member_id__lt=hi)
-    members = members_to_recheck(
-        since=previous.changes_since,
-        paid_from=local_day_start(previous.business_date + datetime.timedelta(days=1)),
-        rows=rows,
-        member_range=(lo, hi),
-    )
+    members = members_to_recheck(previous, rows=rows, member_range=(lo, hi))
     select_sql, select_params = members.query.sql_with_params()
     table = PurchaseStage._meta.db_table
     with connection.cursor() as cursor:

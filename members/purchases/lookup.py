@@ -19,10 +19,10 @@ import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from jobs.dates import last_days_window, local_day_start
-from members.models import MemberPurchase, Order, OrderLine, Product, PurchaseSummaryRun
+from jobs.dates import last_days_window
+from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun
 
-from .changes import changed_orders
+from .changes import changed_orders, members_resting_on_changes, unknown_orders
 
 
 def paid_between_q(*, days: int, today: datetime.date, prefix: str = "") -> Q:
@@ -43,10 +43,15 @@ def of_products(products: Q) -> Q:
 
 def buyers_direct(*, products: Q, days: int, today: datetime.date) -> QuerySet:
     """Member ids with such a purchase, from the order lines (the definition)."""
+    return _buyers(of_products(products), days=days, today=today)
+
+
+def _buyers(products: Q, *, days: int, today: datetime.date) -> QuerySet:
+    """`buyers_direct` for an `of_products` filter already made."""
     return (
         OrderLine.objects.filter(
             paid_between_q(days=days, today=today, prefix="order__"),
-            of_products(products),
+            products,
             order__refunded_amount__lt=F("order__amount"),
         )
         .order_by()
@@ -64,19 +69,14 @@ def bought_q(*, products: Q, days: int, today: datetime.date) -> Q:
     summary = summary_for(today)
     if summary is None:
         return Q(pk__in=buyers_direct(products=products, days=days, today=today))
+    of = of_products(products)
     rows = MemberPurchase.objects.order_by().filter(
-        of_products(products),
-        last_bought_on__gte=today - datetime.timedelta(days=days),
+        of, last_bought_on__gte=today - datetime.timedelta(days=days)
     )
-    changed = changed_orders(since=summary.changes_since)
-    trusted = rows.exclude(last_order_id__in=changed)
-    paid_after = Order.objects.filter(
-        paid_at__gte=local_day_start(summary.business_date + datetime.timedelta(days=1))
-    )
-    unknown = changed.union(paid_after.order_by().values("pk"))
-    resting = rows.filter(last_order_id__in=changed).values("member_id")
-    direct = buyers_direct(products=products, days=days, today=today)
-    checked = direct.filter(order_id__in=unknown).union(
+    trusted = rows.exclude(last_order_id__in=changed_orders(since=summary.changes_since))
+    resting = members_resting_on_changes(rows, since=summary.changes_since)
+    direct = _buyers(of, days=days, today=today)
+    checked = direct.filter(order_id__in=unknown_orders(summary)).union(
         direct.filter(order__member_id__in=resting), all=True
     )
     return Q(pk__in=trusted.values("member_id")) | Q(pk__in=checked)

@@ -10,7 +10,7 @@ from members.models import RfmRun
 
 from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
-from .measure import STAGE_COLUMNS
+from .measure import STAGE_COLUMNS, recency_sql, zero_when_none
 from .next_table import next_table_name
 
 MEMBER_RFM_COLUMNS = ("as_of", '"group"', *STAGE_COLUMNS)
@@ -118,19 +118,14 @@ def _classified_sql(run: RfmRun, case: str) -> str:
     """
 
 
-ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
-
-
 def _figure(column: str, *, from_base: bool) -> str:
-    measured = f"s.{column}"
+    """The member's `column`: measured (the stage `s`), else, from a base, the base's (`cur`)
+    with R counted from this run's date."""
+    measured = zero_when_none(column, f"s.{column}")
     if not from_base:
-        return f"COALESCE({measured}, 0)" if column in ZERO_WHEN_NONE else measured
-    base = f"cur.{column}"
-    if column == "recency_days":
-        base = sql.days_between(sql.date_param("as_of"), "cur.last_purchase_on")
-    if column in ZERO_WHEN_NONE:
-        base = f"COALESCE({base}, 0)"
-    return f"CASE WHEN s.member_id IS NULL THEN {base} ELSE {measured} END"
+        return measured
+    base = recency_sql("cur.last_purchase_on") if column == "recency_days" else f"cur.{column}"
+    return f"CASE WHEN s.member_id IS NULL THEN {zero_when_none(column, base)} ELSE {measured} END"
 
 
 def _changes_sql() -> str:

@@ -39,6 +39,7 @@ STAGE_COLUMNS = (
     "order_count",
     "total_spent",
 )
+ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
 CHANGE_LOG = "members_memberorderchange"
 IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
 
@@ -86,12 +87,11 @@ def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) ->
     only) writes a row for every member of the range."""
     values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
     with connection.cursor() as cursor:
+        cursor.execute(_stage_sql(run, every_member), values)
         if sql.is_postgres():
-            cursor.execute(_stage_sql(run, every_member, taken="taken"), values)
             return max(cursor.rowcount, 0)
         # SQLite: the insert holds the database's write lock until the chunk commits, so the
-        # log's rows read by it are the ones deleted after it.
-        cursor.execute(_stage_sql(run, every_member, taken=CHANGE_LOG), values)
+        # log's rows it read are the ones deleted after it.
         cursor.execute("SELECT changes()")  # the driver counts no rows for WITH ... INSERT
         written = cursor.fetchone()[0]
         cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
@@ -136,46 +136,59 @@ def stage_clear(run: RfmRun) -> None:
         cursor.execute("DELETE FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk})
 
 
-def _stage_sql(run: RfmRun, every_member: bool, *, taken: str) -> str:
+def _stage_sql(run: RfmRun, every_member: bool) -> str:
     """The chunk's insert into the stage. On PostgreSQL it takes the change log's rows of the
     range first (`taken`, a data-modifying WITH: the same snapshot as the orders read)."""
-    take = f"WITH taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id) "
-    take = take if taken == "taken" else ""
+    ctes = []
+    if sql.is_postgres():
+        ctes.append(f"taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id)")
     insert = f"INSERT INTO members_rfmstage (run_id, member_id, {', '.join(STAGE_COLUMNS)})"
-    if not run.base_id:
-        return (
-            f"{take}{insert} SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
-        )
-    touched = f"touched AS MATERIALIZED ({_touched_sql(taken, every_member)})"
-    take = f"{take}, {touched} " if take else f"WITH {touched} "
-    return f"""
-        {take}{insert}
-        SELECT %(run)s, t.member_id, {_figures("d")}
-        FROM touched t
-        LEFT JOIN ({_per_member("o.member_id IN (SELECT member_id FROM touched)")}) d
-               ON d.member_id = t.member_id
-    """
+    if run.base_id:
+        ctes.append(f"touched AS MATERIALIZED ({_touched_sql(every_member)})")
+        select = f"""
+            SELECT %(run)s, t.member_id, {_figures("d")}
+            FROM touched t
+            LEFT JOIN ({_per_member("o.member_id IN (SELECT member_id FROM touched)")}) d
+                   ON d.member_id = t.member_id
+        """
+    else:
+        select = f"SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
+    with_ctes = f"WITH {', '.join(ctes)} " if ctes else ""
+    return f"{with_ctes}{insert} {select}"
 
 
-def _touched_sql(taken: str, every_member: bool) -> str:
-    """The members of the range a run from a base measures again (see the module's doc)."""
+def _touched_sql(every_member: bool) -> str:
+    """The members of the range a run from a base measures again (see the module's doc): the
+    change log's rows taken (PostgreSQL), or read and deleted after the insert (SQLite)."""
     if every_member:
         return "SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
-    if taken == "taken":
-        return "SELECT DISTINCT member_id FROM taken"
-    return f"SELECT DISTINCT member_id FROM {taken} WHERE {IN_RANGE}"
+    logged = "taken" if sql.is_postgres() else f"{CHANGE_LOG} WHERE {IN_RANGE}"
+    return f"SELECT DISTINCT member_id FROM {logged}"
+
+
+def recency_sql(last_on: str) -> str:
+    """R: whole days from the date `last_on` (of the latest counted order) to the run's date."""
+    return sql.days_between(sql.date_param("as_of"), last_on)
+
+
+def zero_when_none(column: str, expr: str) -> str:
+    """A stage column's value from `expr`, null when the member has no counted order: R, L and
+    the dates stay null, the counts and sums are 0."""
+    return f"COALESCE({expr}, 0)" if column in ZERO_WHEN_NONE else expr
 
 
 def _figures(alias: str) -> str:
-    """The stage's columns from a per-member row (null when the member has no counted order:
-    R, L and the dates null, the counts and sums 0)."""
-    return f"""
-        {sql.days_between(sql.date_param("as_of"), f"{alias}.last_on")},
-        COALESCE({alias}.frequency, 0), COALESCE({alias}.monetary, 0),
-        {sql.days_between(f"{alias}.last_on", f"{alias}.first_on")},
-        {alias}.first_on, {alias}.last_on, COALESCE({alias}.order_count, 0),
-        COALESCE({alias}.total_spent, 0)
-    """
+    """The stage's columns from a per-member row `alias` (absent: no counted order)."""
+    computed = {
+        "recency_days": recency_sql(f"{alias}.last_on"),
+        "lifetime_days": sql.days_between(f"{alias}.last_on", f"{alias}.first_on"),
+        "first_purchase_on": f"{alias}.first_on",
+        "last_purchase_on": f"{alias}.last_on",
+    }
+    return ", ".join(
+        zero_when_none(column, computed.get(column, f"{alias}.{column}"))
+        for column in STAGE_COLUMNS
+    )
 
 
 def _per_member(members: str = "TRUE") -> str:

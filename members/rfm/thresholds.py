@@ -10,6 +10,7 @@ from members.models import RfmRun, ThresholdMethod
 
 from . import sql
 from .contract import Thresholds, mean_of, median_of_middle, middle_window, threshold_round
+from .measure import recency_sql
 
 STAGED = "SELECT recency_days, frequency, monetary FROM members_rfmstage WHERE run_id = %(run)s"
 
@@ -18,9 +19,9 @@ def _active(run: RfmRun) -> str:
     """FROM the run's active members (F >= 1), with their R, F and M."""
     if not run.base_id:
         return f"FROM ({STAGED}) a WHERE frequency >= 1"
-    recency = sql.days_between(sql.date_param("as_of"), "cur.last_purchase_on")
     kept = f"""
-        SELECT {recency}, cur.frequency, cur.monetary FROM members_memberrfm cur
+        SELECT {recency_sql("cur.last_purchase_on")}, cur.frequency, cur.monetary
+        FROM members_memberrfm cur
         WHERE NOT EXISTS (SELECT 1 FROM members_rfmstage s
                           WHERE s.run_id = %(run)s AND s.member_id = cur.member_id)
     """

@@ -39,7 +39,7 @@ class Command(BaseCommand):
 
 
 def _measured_line(run: RfmRun) -> str:
-    measured = (run.job_run.detail or {}).get("measured", 0) if run.job_run_id else 0
+    measured = run.members_measured
     if run.base_id is None:
         return _("全量计算：%(n)s 位有有效订单的会员从订单重新计算。") % {"n": f"{measured:,}"}
     return _("增量计算：以 %(base)s 的分群为基准，%(n)s 位订单有变化的会员从订单重新计算。") % {
