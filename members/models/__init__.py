@@ -7,6 +7,7 @@ from .purchases import MemberPurchase, PurchaseStage, PurchaseSummaryRun  # noqa
 from .rfm import (  # noqa: F401
     MemberOrderChange,
     MemberRfm,
+    MemberStoreChange,
     RfmGroup,
     RfmGroupChange,
     RfmGroupCount,

@@ -166,6 +166,19 @@ class MemberRfm(models.Model):
     total_spent = models.DecimalField(
         _("累计消费金额"), max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
+    # The member's home store when the run wrote the row, so that HQ's previews read one table
+    # (members.segments.selectors). A member added or moved since is in MemberStoreChange, and
+    # is read from members_member instead, until a run's finish finds the row current again.
+    home_store = models.ForeignKey(
+        Store,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("分群时归属门店"),
+    )
 
     objects = MemberRfmQuerySet.as_manager()
 
@@ -229,6 +242,28 @@ class MemberOrderChange(models.Model):
     class Meta:
         verbose_name = _("会员订单变更")
         verbose_name_plural = _("会员订单变更")
+
+    def __str__(self):
+        return str(self.member_id)
+
+
+class MemberStoreChange(models.Model):
+    """A member added, or moved to another home store, since the live MemberRfm row was written:
+    that row is missing or names another store, so HQ's previews read the member from
+    members_member (members.segments.selectors).
+
+    Written by database triggers on members_member (migration members 0016), in the transaction
+    that inserts the member or changes their home store, whatever the write path. A regroup's
+    finish sets the swapped-in rows' store from the members logged here and deletes the rows
+    whose member's MemberRfm row is then current (members.rfm.runs): a move committed after that
+    check stays logged.
+    """
+
+    member_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("会员门店变更")
+        verbose_name_plural = _("会员门店变更")
 
     def __str__(self):
         return str(self.member_id)

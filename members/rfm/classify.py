@@ -13,7 +13,7 @@ from .contract import Thresholds, group_case_sql, threshold_params
 from .measure import STAGE_COLUMNS, recency_sql, zero_when_none
 from .next_table import next_table_name
 
-MEMBER_RFM_COLUMNS = ("as_of", '"group"', *STAGE_COLUMNS)
+MEMBER_RFM_COLUMNS = ("as_of", '"group"', "home_store_id", *STAGE_COLUMNS)
 
 
 def in_chunk(column: str) -> str:
@@ -147,6 +147,7 @@ def _member_rfm_insert_sql(table: str) -> str:
     check (its chunk writes a range once, in the transaction that marks it finished)."""
     return f"""
         INSERT INTO {connection.ops.quote_name(table)} (member_id, {", ".join(MEMBER_RFM_COLUMNS)})
-        SELECT c.member_id, {sql.date_param("as_of")}, c.to_group, {", ".join(STAGE_COLUMNS)}
+        SELECT c.member_id, {sql.date_param("as_of")}, c.to_group, c.store_id,
+               {", ".join(STAGE_COLUMNS)}
         FROM c
     """

@@ -16,7 +16,7 @@ table is what the migrations made: same columns, types, primary key and index na
 from django.apps.registry import Apps
 from django.db import connection, models
 
-from members.models import MemberRfm, RfmRun
+from members.models import MemberRfm, MemberStoreChange, RfmRun
 
 from . import sql
 
@@ -70,6 +70,34 @@ def next_table_swap(run: RfmRun) -> None:
                 cursor.execute(str(index.create_sql(MemberRfm, editor)))
 
 
+STORE_LOG = MemberStoreChange._meta.db_table
+
+
+def store_changes_settle() -> None:
+    """After the swap, in its transaction: the rows of members added or moved since their chunk
+    read them (MemberStoreChange) take the member's current store, then the log keeps only the
+    members whose row is still missing or stale (a move committed after that check included)
+    and drops those deleted since."""
+    distinct = "IS DISTINCT FROM" if sql.is_postgres() else "IS NOT"
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            UPDATE {LIVE_TABLE} SET home_store_id = m.home_store_id
+            FROM members_member m
+            WHERE m.id = {LIVE_TABLE}.member_id
+              AND {LIVE_TABLE}.member_id IN (SELECT member_id FROM {STORE_LOG})
+              AND {LIVE_TABLE}.home_store_id {distinct} m.home_store_id
+        """)
+        cursor.execute(f"""
+            DELETE FROM {STORE_LOG}
+            WHERE NOT EXISTS (
+                SELECT 1 FROM members_member m
+                WHERE m.id = {STORE_LOG}.member_id
+                  AND NOT EXISTS (SELECT 1 FROM {LIVE_TABLE} r
+                                  WHERE r.member_id = m.id AND r.home_store_id = m.home_store_id)
+            )
+        """)
+
+
 def _indexes(names: dict[str, str]) -> list[models.Index]:
     """MemberRfm's indexes under other names."""
     renamed = []
@@ -81,11 +109,16 @@ def _indexes(names: dict[str, str]) -> list[models.Index]:
 
 
 def _model(table: str) -> type[models.Model]:
-    """MemberRfm's columns on `table`: the member as a plain bigint primary key (MemberRfm's
-    member has no database-level foreign key), every other field cloned; no indexes."""
+    """MemberRfm's columns on `table`: the member as a plain bigint primary key and the home
+    store as a plain bigint (neither has a database-level foreign key), every other field
+    cloned; no indexes."""
     fields = {"member_id": models.BigIntegerField(primary_key=True)}
     for field in MemberRfm._meta.local_fields:
-        if not field.primary_key:
+        if field.primary_key:
+            continue
+        if field.is_relation:
+            fields[field.attname] = models.BigIntegerField(null=field.null)
+        else:
             fields[field.name] = field.clone()
     meta = type("Meta", (), {"apps": Apps(), "app_label": "members", "db_table": table})
     name = f"MemberRfmNext{table.rsplit('_', 1)[-1]}"

@@ -55,7 +55,13 @@ from members.models import (
 from . import sql
 from .classify import classify_chunk, group_counts_write
 from .measure import CHANGE_LOG, dates_log, stage_clear, stage_ensure, stage_write
-from .next_table import next_table_create, next_table_drop, next_table_swap
+from .next_table import (
+    STORE_LOG,
+    next_table_create,
+    next_table_drop,
+    next_table_swap,
+    store_changes_settle,
+)
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -304,9 +310,10 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         _member_rfm_swap(run)
         run.refresh_from_db()
         job_run_finish(job, detail=_detail(run, groups))
-    # The change-log rows the chunks took are dead rows: vacuumed now (autovacuum may be off or
-    # behind), the next night's measure chunks scan none of them.
+    # The change-log rows the chunks took, and the settled store changes, are dead rows:
+    # vacuumed now (autovacuum may be off or behind), so that nobody scans them again.
     sql.table_vacuum(CHANGE_LOG)
+    sql.table_vacuum(STORE_LOG)
     return True
 
 
@@ -317,6 +324,7 @@ def _member_rfm_swap(run: RfmRun) -> None:
         next_table_drop(run)
     else:
         next_table_swap(run)
+        store_changes_settle()
 
 
 def _detail(run: RfmRun, groups: dict[str, int]) -> dict:
