@@ -26,8 +26,8 @@ with an order leaving the window are measured again) and is timed with the last 
 count, against the one statement for that date, with the same check of group sizes; the ratio
 is printed.
 
-The RFM tables and the order change log are emptied before each first run: a first run after
-the initial load of the chain would also take that load's million log rows, once.
+The RFM tables and the order and store change logs are emptied before each first run: a first run
+after the initial load of the chain would also take that load's million log rows, once.
 The database keeps the last regroup, for the other benchmarks.
 """
 
@@ -116,7 +116,7 @@ def sql(statement: str, params=None):
 
 
 def rfm_clear() -> None:
-    sql(f"TRUNCATE {', '.join(RFM_TABLES)}, members_memberorderchange")
+    sql(f"TRUNCATE {', '.join(RFM_TABLES)}, members_memberorderchange, members_memberstorechange")
     job_runs = "SELECT job_run_id FROM members_rfmrun"
     sql(f"DELETE FROM jobs_jobchunk WHERE run_id IN ({job_runs})")
     sql("DELETE FROM members_rfmrun")

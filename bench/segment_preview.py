@@ -31,7 +31,8 @@ TARGET_SECONDS = 1.0
 # Bench-only RFM figures: R recent <= 90 days, F high > 1 order in 365 days, M high > 500 yuan.
 FILL_MEMBER_RFM = """
 INSERT INTO members_memberrfm (member_id, as_of, recency_days, frequency, monetary,
-    lifetime_days, "group", first_purchase_on, last_purchase_on, order_count, total_spent)
+    lifetime_days, "group", first_purchase_on, last_purchase_on, order_count, total_spent,
+    home_store_id)
 SELECT m.id, d.as_of, d.as_of - o.last_on, coalesce(o.f, 0), coalesce(o.m, 0),
     o.last_on - o.first_on,
     CASE WHEN o.n IS NULL THEN 'no_purchase'
@@ -40,7 +41,7 @@ SELECT m.id, d.as_of, d.as_of - o.last_on, coalesce(o.f, 0), coalesce(o.m, 0),
                 'ordinary_value', 'important_value'])[
         1 + (d.as_of - o.last_on <= 90)::int * 4 + (o.f > 1)::int * 2 + (o.m > 500)::int]
     END,
-    o.first_on, o.last_on, coalesce(o.n, 0), coalesce(o.spent, 0)
+    o.first_on, o.last_on, coalesce(o.n, 0), coalesce(o.spent, 0), m.home_store_id
 FROM members_member m
 CROSS JOIN (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 AS as_of) d
 LEFT JOIN (
