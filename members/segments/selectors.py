@@ -100,9 +100,10 @@ def _per_store_every_member(q: Q) -> list[dict]:
     moved since the last regroup: MemberStoreChange). At 1M members, joining the two tables cost
     HQ's preview of every member 0.67-0.75 s; MemberRfm alone 0.16 s (bench/segment_preview.py)."""
     logged = MemberStoreChange.objects.values("member_id")
+    any_logged = logged.exists()  # usually none just after a regroup: no test per row then
+    rfm = MemberRfm.objects.filter(_on_member_rfm(q))
     settled = (
-        MemberRfm.objects.filter(_on_member_rfm(q))
-        .exclude(pk__in=logged)
+        (rfm.exclude(pk__in=logged) if any_logged else rfm)
         .order_by()
         .values("home_store_id")
         .annotate(
@@ -112,7 +113,7 @@ def _per_store_every_member(q: Q) -> list[dict]:
         )
     )
     rows = {row["home_store_id"]: row for row in settled}
-    for row in _per_store(Member.objects.filter(q, pk__in=logged)):
+    for row in _per_store(Member.objects.filter(q, pk__in=logged)) if any_logged else []:
         if (same := rows.get(row["home_store_id"])) is None:
             rows[row["home_store_id"]] = row
         else:
