@@ -1,7 +1,8 @@
 """Benchmark: the live segment preview (`segment_preview`) on a large database, HQ and store
 manager scope, against a plain `SELECT count(*) FROM members_member` measured in the same run.
 Prints each preview's wall time (median of 3) and its ratio to the baseline; target < 1 s at
-1M members.
+1M members. Then times HQ's rules both ways, through MemberRfm alone (HQ's path) and joining
+every member to their MemberRfm row (the path stores take), and checks they agree.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/siyu_bench python bench/segment_preview.py
 
@@ -229,10 +230,46 @@ def main():
                 f"{seconds * 1000:>7.0f}ms {seconds / base_seconds:>7.1f}  {verdict}"
             )
     print(f"slowest preview: {slowest * 1000:.0f} ms (target < {TARGET_SECONDS * 1000:.0f} ms)")
+    members_path_compared(cases, today)
     rfm_after = rfm_rows(connection)
     print(f"members_memberrfm rows: {rfm_before:,} before, {rfm_after:,} after")
     if rfm_after != rfm_before:
         print("WARNING: another process rewrote members_memberrfm during the run; rerun.")
+
+
+def members_path_compared(cases, today):
+    """HQ's previews read MemberRfm alone (members added or moved since the last regroup from
+    members_member); time each rule both ways in the same run, the members path being the one
+    joining every member to their MemberRfm row (what stores and guides take), and check that
+    both give the same figures per store."""
+    from django.db.models import Q
+
+    from members.models import Member
+    from members.segments.selectors import _per_store, _per_store_every_member, rule_members_q
+
+    def key(rows):
+        return sorted((r["home_store_id"], r["n"], r["spent"], r["orders"]) for r in rows if r["n"])
+
+    print(f"\nHQ: {'rule':<46} {'members path':>13} {'MemberRfm':>10}  ratio")
+    for name, rule, base in cases:
+        if base is not None:
+            continue
+        q = rule_members_q(rule=rule, today=today) or Q()
+        result = {}
+
+        def joined_path(q=q, result=result):
+            result["a"] = _per_store(Member.objects.filter(q))
+
+        def alone_path(q=q, result=result):
+            result["b"] = _per_store_every_member(q)
+
+        joined, alone = median_seconds(joined_path), median_seconds(alone_path)
+        if key(result["a"]) != key(result["b"]):
+            raise SystemExit(f"{name}: the two paths disagree")
+        print(
+            f"    {name:<46} {joined * 1000:>11.0f}ms {alone * 1000:>8.0f}ms  {joined / alone:5.1f}"
+        )
+    print("both paths give the same figures per store for every rule")
 
 
 if __name__ == "__main__":
