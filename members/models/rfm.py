@@ -186,14 +186,14 @@ class MemberRfm(models.Model):
         ordering = ["member"]
         verbose_name = _("会员 RFM")
         verbose_name_plural = _("会员 RFM")
-        # Segment condition "days since last purchase" (the 45-day cycle). No index on the
-        # group: a group holds an eighth of the chain or more, which the previews read about as
-        # fast by scanning (EXPLAIN ANALYZE of HQ's 22% group at 1M members: 0.42 s with it,
-        # 0.49 s without), while the regroup built it anew every night, alone, at its finish
-        # (its CREATE INDEX on the run's 1M-row table took 0.74-0.77 s, growing with the chain).
-        indexes = [
-            models.Index(fields=["last_purchase_on"], name="memberrfm_last_purchase"),
-        ]
+        # No secondary index. The regroup builds its table anew every run and would have to
+        # index it alone, at its finish, while the previews gain little: HQ's read MemberRfm
+        # whole (members.segments.selectors), a store's reach their members' rows by primary
+        # key. At 1M members a group (an eighth of the chain or more) read 0.42 s with an index
+        # on it, 0.49 s without, while its CREATE INDEX took 0.74-0.77 s of every regroup; HQ's
+        # "marketing window" (days 40-60 since the last purchase) read 0.14-0.19 s with an index
+        # on last_purchase_on, 0.16-0.25 s without, while building it took 0.6 s of every
+        # regroup's finish (bench/segment_preview.py, bench/regroup.py).
 
     def __str__(self):
         return f"{self.member_id} {self.group}"

@@ -5,8 +5,9 @@ each row twice (the new version, and the index entries of both), left a million 
 vacuum every night, and let readers see a half-regrouped chain while the classify chunks ran.
 Instead the classify step fills a table of its own, with MemberRfm's columns and primary key but
 no secondary index (`members_memberrfm_next_<run id>`, created when the step begins); the finish
-builds its indexes, drops the live table and renames the new one into its place, in the finish's
-transaction. Readers see the previous run's table, whole, until that commit, and this run's after.
+builds MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says why), drops
+the live table and renames the new one into its place, in the finish's transaction. Readers see
+the previous run's table, whole, until that commit, and this run's after.
 
 The DDL comes from Django's schema editor for a copy of the model (never entered: the SQLite
 editor refuses to run inside a transaction, and every step here runs in one), so the swapped-in
