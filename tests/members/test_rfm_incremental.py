@@ -232,6 +232,27 @@ def test_writes_that_change_no_counted_figure_log_nothing(store_a):
     assert logged() == []
 
 
+@pytest.mark.postgres
+def test_a_truncate_of_the_orders_has_the_next_run_measure_their_members_again(store_a):
+    # given: a run counting two members' orders, a third member with none
+    buyers = [MemberFactory(home_store=store_a) for _ in range(2)]
+    MemberFactory(home_store=store_a)
+    for member in buyers:
+        buy(member, local(FIRST, 9))
+    rfm_regroup(business_date=FIRST, chunk_size=4)
+    # when: the orders are truncated (no row trigger fires), and the next night is built on it
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction has checks due
+        cursor.execute("TRUNCATE members_order CASCADE")
+    assert logged() == sorted(member.pk for member in buyers)
+    rfm_regroup(business_date=AS_OF, chunk_size=4)
+    # then: it ends as a run measuring everyone anew: nobody has an order left
+    assert RfmRun.objects.get(business_date=AS_OF).base is not None
+    built = results()
+    assert set(MemberRfm.objects.values_list("group", flat=True)) == {"no_purchase"}
+    assert anew_results(AS_OF) == built
+
+
 def test_bulk_inserts_log_each_member(store_a):
     members = [MemberFactory(home_store=store_a) for _ in range(3)]
     orders = [
