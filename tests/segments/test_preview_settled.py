@@ -21,6 +21,7 @@ from members.models import (
     OperatingModel,
     Product,
     Region,
+    Segment,
     Source,
     Store,
     StoreGroup,
@@ -96,9 +97,9 @@ def _rules() -> dict[str, dict]:
     return rules
 
 
-def _from_members(rule, hq) -> tuple:
+def _from_members(rule, hq, **within) -> tuple:
     """The preview's figures computed from the members (the path stores and guides take)."""
-    rows = _per_store(Member.objects.filter(rule_members_q(rule=rule, today=TODAY)))
+    rows = _per_store(Member.objects.filter(rule_members_q(rule=rule, today=TODAY, **within)))
     stores = dict(Store.objects.values_list("pk", "code"))
     split = {stores[row["home_store_id"]]: (row["n"], row["spent"]) for row in rows if row["n"]}
     return (
@@ -109,15 +110,24 @@ def _from_members(rule, hq) -> tuple:
     )
 
 
-def _previewed(rule, hq) -> tuple:
-    preview = segment_preview(rule=rule, user=hq, today=TODAY, top=10**6)
+def _previewed(rule, hq, **within) -> tuple:
+    preview = segment_preview(rule=rule, user=hq, today=TODAY, top=10**6, **within)
     split = {share.code: (share.member_count, share.total_spent) for share in preview.store_split}
     return preview.member_count, preview.total_spent, preview.order_count, split
 
 
 def _all_agree(hq):
-    for name, rule in _rules().items():
+    rules = _rules()
+    for name, rule in rules.items():
         assert _previewed(rule, hq) == _from_members(rule, hq), name
+    # a store's sub-segment started from an HQ segment, as HQ previews it
+    busiest = Member.objects.values("home_store").annotate(n=Count("pk")).order_by("-n")[0]
+    within = {
+        "base": Segment(rule=rules["gold card"]),
+        "store": Store.objects.get(pk=busiest["home_store"]),
+    }
+    for name in ("every member", "days since purchase", "bought OR tag", "no purchase"):
+        assert _previewed(rules[name], hq, **within) == _from_members(rules[name], hq, **within)
 
 
 def test_after_a_regroup_hq_reads_member_rfm_and_agrees_for_every_condition(demo, hq_admin):
