@@ -230,14 +230,14 @@ def main():
                 f"{seconds * 1000:>7.0f}ms {seconds / base_seconds:>7.1f}  {verdict}"
             )
     print(f"slowest preview: {slowest * 1000:.0f} ms (target < {TARGET_SECONDS * 1000:.0f} ms)")
-    members_path_compared(cases, today)
+    members_path_compared(cases, today, hq)
     rfm_after = rfm_rows(connection)
     print(f"members_memberrfm rows: {rfm_before:,} before, {rfm_after:,} after")
     if rfm_after != rfm_before:
         print("WARNING: another process rewrote members_memberrfm during the run; rerun.")
 
 
-def members_path_compared(cases, today):
+def members_path_compared(cases, today, hq):
     """HQ's previews read MemberRfm alone (members added or moved since the last regroup from
     members_member); time each rule both ways in the same run, the members path being the one
     joining every member to their MemberRfm row (what stores and guides take), and check that
@@ -245,7 +245,7 @@ def members_path_compared(cases, today):
     from django.db.models import Q
 
     from members.models import Member
-    from members.segments.selectors import _per_store, _per_store_every_member, rule_members_q
+    from members.segments.selectors import _per_store, _per_store_from_member_rfm, rule_members_q
 
     def key(rows):
         return sorted((r["home_store_id"], r["n"], r["spent"], r["orders"]) for r in rows if r["n"])
@@ -261,7 +261,7 @@ def members_path_compared(cases, today):
             result["a"] = _per_store(Member.objects.filter(q))
 
         def alone_path(q=q, result=result):
-            result["b"] = _per_store_every_member(q)
+            result["b"] = _per_store_from_member_rfm(q, hq)
 
         joined, alone = median_seconds(joined_path), median_seconds(alone_path)
         if key(result["a"]) != key(result["b"]):

@@ -10,6 +10,8 @@ Runs finished before this migration were measured without the log: they cannot b
 import django.db.models.deletion
 from django.db import migrations, models
 
+from members.migrations import _triggers
+
 LOG = "members_memberorderchange"
 WATCHED = "member_id, paid_at, amount, refunded_amount"
 
@@ -64,27 +66,19 @@ SQLITE_TRIGGERS = {
 }
 
 
+TRIGGERS = {
+    "function": "members_order_changes_log",
+    "postgres": POSTGRES_TRIGGERS,
+    "sqlite": SQLITE_TRIGGERS,
+}
+
+
 def triggers_create(apps, schema_editor):
-    execute = schema_editor.execute
-    if schema_editor.connection.vendor == "postgresql":
-        execute(POSTGRES_FUNCTION)
-        for name, when in POSTGRES_TRIGGERS.items():
-            execute(
-                f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT"
-                " EXECUTE FUNCTION members_order_changes_log()"
-            )
-    else:
-        for name, body in SQLITE_TRIGGERS.items():
-            execute(f"CREATE TRIGGER {name} {body}")
+    _triggers.triggers_create(schema_editor, function_sql=POSTGRES_FUNCTION, **TRIGGERS)
 
 
 def triggers_drop(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    on_table = " ON members_order" if postgres else ""
-    for name in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
-    if postgres:
-        schema_editor.execute("DROP FUNCTION IF EXISTS members_order_changes_log()")
+    _triggers.triggers_drop(schema_editor, table="members_order", **TRIGGERS)
 
 
 class Migration(migrations.Migration):

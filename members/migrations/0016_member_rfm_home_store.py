@@ -10,6 +10,8 @@ rows get their member's store here; members without a row are logged.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from members.migrations import _triggers
+
 LOG = "members_memberstorechange"
 
 POSTGRES_FUNCTION = f"""
@@ -55,29 +57,21 @@ WHERE NOT EXISTS (SELECT 1 FROM members_memberrfm r WHERE r.member_id = m.id)
 """
 
 
+TRIGGERS = {
+    "function": "members_member_store_log",
+    "postgres": POSTGRES_TRIGGERS,
+    "sqlite": SQLITE_TRIGGERS,
+}
+
+
 def forward(apps, schema_editor):
-    execute = schema_editor.execute
-    execute(EXISTING_ROWS)
-    execute(MEMBERS_WITHOUT_ROW)
-    if schema_editor.connection.vendor == "postgresql":
-        execute(POSTGRES_FUNCTION)
-        for name, when in POSTGRES_TRIGGERS.items():
-            execute(
-                f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT"
-                " EXECUTE FUNCTION members_member_store_log()"
-            )
-    else:
-        for name, body in SQLITE_TRIGGERS.items():
-            execute(f"CREATE TRIGGER {name} {body}")
+    schema_editor.execute(EXISTING_ROWS)
+    schema_editor.execute(MEMBERS_WITHOUT_ROW)
+    _triggers.triggers_create(schema_editor, function_sql=POSTGRES_FUNCTION, **TRIGGERS)
 
 
 def backward(apps, schema_editor):
-    postgres = schema_editor.connection.vendor == "postgresql"
-    on_table = " ON members_member" if postgres else ""
-    for name in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
-    if postgres:
-        schema_editor.execute("DROP FUNCTION IF EXISTS members_member_store_log()")
+    _triggers.triggers_drop(schema_editor, table="members_member", **TRIGGERS)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,5 @@
-"""MemberRfm loses its index on last_purchase_on: every regroup built it alone at its finish
-(0.6 s at 1M members), for HQ previews that now read MemberRfm whole (0016) and gain 0.02-0.06 s
-from it. See MemberRfm.Meta."""
+"""MemberRfm loses its index on last_purchase_on: every regroup built it alone at its finish,
+for HQ previews that now read MemberRfm whole (0016). See MemberRfm.Meta for the figures."""
 
 from django.db import migrations
 

@@ -5,6 +5,8 @@ has no TRUNCATE (a DELETE without WHERE fires 0014's triggers)."""
 
 from django.db import migrations
 
+from members.migrations import _triggers
+
 FUNCTION = """
 CREATE OR REPLACE FUNCTION members_order_truncate_log() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -17,21 +19,19 @@ $$
 """
 
 
+TRIGGERS = {
+    "function": "members_order_truncate_log",
+    "postgres": {"members_order_changes_truncate": "AFTER TRUNCATE ON members_order"},
+    "sqlite": {},
+}
+
+
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(FUNCTION)
-    schema_editor.execute(
-        "CREATE TRIGGER members_order_changes_truncate AFTER TRUNCATE ON members_order"
-        " FOR EACH STATEMENT EXECUTE FUNCTION members_order_truncate_log()"
-    )
+    _triggers.triggers_create(schema_editor, function_sql=FUNCTION, **TRIGGERS)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("DROP TRIGGER IF EXISTS members_order_changes_truncate ON members_order")
-    schema_editor.execute("DROP FUNCTION IF EXISTS members_order_truncate_log()")
+    _triggers.triggers_drop(schema_editor, table="members_order", **TRIGGERS)
 
 
 class Migration(migrations.Migration):

@@ -189,11 +189,11 @@ class MemberRfm(models.Model):
         # No secondary index. The regroup builds its table anew every run and would have to
         # index it alone, at its finish, while the previews gain little: HQ's read MemberRfm
         # whole (members.segments.selectors), a store's reach their members' rows by primary
-        # key. At 1M members a group (an eighth of the chain or more) read 0.42 s with an index
-        # on it, 0.49 s without, while its CREATE INDEX took 0.74-0.77 s of every regroup; HQ's
-        # "marketing window" (days 40-60 since the last purchase) read 0.14-0.19 s with an index
-        # on last_purchase_on, 0.16-0.25 s without, while building it took 0.6 s of every
-        # regroup's finish (bench/segment_preview.py, bench/regroup.py).
+        # key. At 1M members: a group (an eighth of the chain or more) read 0.42 s with an index
+        # on it, 0.49 s without (EXPLAIN ANALYZE), while its CREATE INDEX took 0.74-0.77 s of
+        # every regroup; with an index on last_purchase_on the regroup's swap took 0.6-1.2 s,
+        # without it 0.25-0.36 s (bench/regroup.py), and HQ's "marketing window" (days 40-60
+        # since the last purchase) previews in 0.12-0.2 s without it (bench/segment_preview.py).
 
     def __str__(self):
         return f"{self.member_id} {self.group}"
@@ -228,7 +228,20 @@ class RfmStage(models.Model):
         return f"{self.run_id}:{self.member_id}"
 
 
-class MemberOrderChange(models.Model):
+class MemberLogEntry(models.Model):
+    """A member id written by database triggers, for a job to take later (no foreign key: the
+    triggers write in bulk, and a deleted member's entry is simply dropped by its reader)."""
+
+    member_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return str(self.member_id)
+
+
+class MemberOrderChange(MemberLogEntry):
     """A member whose counted orders may have changed since the regroup last measured them.
 
     Written by database triggers on members_order (migration members 0014), in the transaction
@@ -237,17 +250,12 @@ class MemberOrderChange(models.Model):
     member range in the statement that measures those members again.
     """
 
-    member_id = models.BigIntegerField(db_index=True)
-
     class Meta:
         verbose_name = _("会员订单变更")
         verbose_name_plural = _("会员订单变更")
 
-    def __str__(self):
-        return str(self.member_id)
 
-
-class MemberStoreChange(models.Model):
+class MemberStoreChange(MemberLogEntry):
     """A member added, or moved to another home store, since the live MemberRfm row was written:
     that row is missing or names another store, so HQ's previews read the member from
     members_member (members.segments.selectors).
@@ -259,14 +267,9 @@ class MemberStoreChange(models.Model):
     check stays logged.
     """
 
-    member_id = models.BigIntegerField(db_index=True)
-
     class Meta:
         verbose_name = _("会员门店变更")
         verbose_name_plural = _("会员门店变更")
-
-    def __str__(self):
-        return str(self.member_id)
 
 
 class RfmGroupChangeQuerySet(models.QuerySet):

@@ -25,7 +25,7 @@ import datetime
 from django.db import connection
 
 from jobs.dates import local_day_start
-from members.models import RfmRun
+from members.models import MemberOrderChange, RfmRun
 
 from . import sql
 
@@ -40,7 +40,7 @@ STAGE_COLUMNS = (
     "total_spent",
 )
 ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
-CHANGE_LOG = "members_memberorderchange"
+CHANGE_LOG = MemberOrderChange._meta.db_table
 IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
 
 

@@ -22,6 +22,7 @@ from members.models import MemberRfm, MemberStoreChange, RfmRun
 from . import sql
 
 LIVE_TABLE = MemberRfm._meta.db_table
+STORE_LOG = MemberStoreChange._meta.db_table
 
 
 def next_table_name(run: RfmRun) -> str:
@@ -44,7 +45,8 @@ def next_table_drop(run: RfmRun) -> None:
 
 
 def next_table_swap(run: RfmRun) -> None:
-    """Index the run's table and put it in the live table's place, in the caller's transaction.
+    """Index the run's table and put it in the live table's place, in the caller's transaction,
+    then settle the store changes against it (`store_changes_settle`).
 
     PostgreSQL builds the indexes under temporary names while readers still use the live table,
     then renames them; SQLite (the demo) cannot rename an index and builds them after the swap.
@@ -69,24 +71,22 @@ def next_table_swap(run: RfmRun) -> None:
         else:
             for index in MemberRfm._meta.indexes:
                 cursor.execute(str(index.create_sql(MemberRfm, editor)))
-
-
-STORE_LOG = MemberStoreChange._meta.db_table
+    store_changes_settle()
 
 
 def store_changes_settle() -> None:
-    """After the swap, in its transaction: the rows of members added or moved since their chunk
-    read them (MemberStoreChange) take the member's current store, then the log keeps only the
-    members whose row is still missing or stale (a move committed after that check included)
-    and drops those deleted since."""
-    distinct = "IS DISTINCT FROM" if sql.is_postgres() else "IS NOT"
+    """At the end of the swap, in its transaction: the rows of members added or moved since
+    their chunk read them (MemberStoreChange) take the member's current store, then the log
+    keeps only the members whose row is still missing or stale (a move committed after that
+    check included) and drops those deleted since."""
     with connection.cursor() as cursor:
         cursor.execute(f"""
             UPDATE {LIVE_TABLE} SET home_store_id = m.home_store_id
             FROM members_member m
             WHERE m.id = {LIVE_TABLE}.member_id
               AND {LIVE_TABLE}.member_id IN (SELECT member_id FROM {STORE_LOG})
-              AND {LIVE_TABLE}.home_store_id {distinct} m.home_store_id
+              AND ({LIVE_TABLE}.home_store_id IS NULL
+                   OR {LIVE_TABLE}.home_store_id <> m.home_store_id)
         """)
         cursor.execute(f"""
             DELETE FROM {STORE_LOG}

@@ -55,13 +55,7 @@ from members.models import (
 from . import sql
 from .classify import classify_chunk, group_counts_write
 from .measure import CHANGE_LOG, dates_log, stage_clear, stage_ensure, stage_write
-from .next_table import (
-    STORE_LOG,
-    next_table_create,
-    next_table_drop,
-    next_table_swap,
-    store_changes_settle,
-)
+from .next_table import STORE_LOG, next_table_create, next_table_drop, next_table_swap
 from .thresholds import thresholds_compute
 
 JOB = "members.rfm_regroup"
@@ -324,7 +318,6 @@ def _member_rfm_swap(run: RfmRun) -> None:
         next_table_drop(run)
     else:
         next_table_swap(run)
-        store_changes_settle()
 
 
 def _detail(run: RfmRun, groups: dict[str, int]) -> dict:

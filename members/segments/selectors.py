@@ -79,42 +79,37 @@ class Preview:
         return (self.average_ticket * self.member_count).quantize(CENT)
 
 
-def _per_store(members: QuerySet) -> list[dict]:
+def _per_store(members: QuerySet, *, figures: str = "rfm__") -> list[dict]:
     """Members, total spent and orders per home store id: one pass over the members gives the
     totals and HQ's split alike (grouped by the id alone: joining the stores and grouping by
-    their code and name cost a tenth of a 1M-member preview)."""
+    their code and name cost a tenth of a 1M-member preview). `figures` is the path from the
+    queryset's model to the MemberRfm figures: "rfm__" from Member, "" from MemberRfm itself."""
     return list(
         members.order_by()
         .values("home_store_id")
         .annotate(
             n=Count("pk"),
-            spent=money_total("rfm__total_spent"),
-            orders=Coalesce(Sum("rfm__order_count"), 0),
+            spent=money_total(f"{figures}total_spent"),
+            orders=Coalesce(Sum(f"{figures}order_count"), 0),
         )
     )
 
 
-def _per_store_every_member(q: Q) -> list[dict]:
-    """`_per_store` of every member matching `q` (HQ), reading MemberRfm alone for the members
-    whose row names their current home store, and members_member only for the others (added or
-    moved since the last regroup: MemberStoreChange; every member without a MemberRfm row is
-    logged too). At 1M members HQ's preview of every member took 0.64 s joining the two tables,
-    0.19 s reading MemberRfm alone, in the same run (bench/segment_preview.py)."""
+def _per_store_from_member_rfm(q: Q, user) -> list[dict]:
+    """`_per_store` of the members matching `q` that `user` may see, reading MemberRfm alone for
+    those whose row names their current home store, and members_member only for the others
+    (added or moved since the last regroup: MemberStoreChange; every member without a MemberRfm
+    row is logged too). HQ's path: it sees every member, so nothing joins the members table. At
+    1M members HQ's preview of every member took 0.64 s joining the two tables, 0.19 s reading
+    MemberRfm alone, in the same run (bench/segment_preview.py)."""
     logged = MemberStoreChange.objects.values("member_id")
     any_logged = logged.exists()  # usually none just after a regroup: no test per row then
-    rfm = MemberRfm.objects.filter(_on_member_rfm(q))
-    settled = (
-        (rfm.exclude(pk__in=logged) if any_logged else rfm)
-        .order_by()
-        .values("home_store_id")
-        .annotate(
-            n=Count("pk"),
-            spent=money_total("total_spent"),
-            orders=Coalesce(Sum("order_count"), 0),
-        )
-    )
-    rows = {row["home_store_id"]: row for row in settled}
-    for row in _per_store(Member.objects.filter(q, pk__in=logged)) if any_logged else []:
+    settled = MemberRfm.objects.visible_to(user).filter(_on_member_rfm(q))
+    if any_logged:
+        settled = settled.exclude(pk__in=logged)
+    rows = {row["home_store_id"]: row for row in _per_store(settled, figures="")}
+    moved = Member.objects.visible_to(user).filter(q, pk__in=logged)
+    for row in _per_store(moved) if any_logged else []:
         if (same := rows.get(row["home_store_id"])) is None:
             rows[row["home_store_id"]] = row
         else:
@@ -199,7 +194,7 @@ def segment_preview(
     split by store (top `top` stores by members, then the rest)."""
     q = rule_members_q(rule=rule, today=today, base=base, store=store)
     if user.is_hq:
-        rows = _per_store_every_member(q)
+        rows = _per_store_from_member_rfm(q, user)
     else:
         rows = _per_store(Member.objects.visible_to(user).filter(q))
     return Preview(
