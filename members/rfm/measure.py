@@ -86,7 +86,7 @@ def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) ->
     log's rows of the range; returns the stage rows written. `every_member` (a run from a base
     only) writes a row for every member of the range."""
     values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
-    with connection.cursor() as cursor:
+    with sql.local_time_zone(), connection.cursor() as cursor:
         cursor.execute(_stage_sql(run, every_member), values)
         if sql.is_postgres():
             return max(cursor.rowcount, 0)
@@ -194,20 +194,20 @@ def _figures(alias: str) -> str:
 def _per_member(members: str = "TRUE") -> str:
     """Per member of the range with counted orders (and in `members`): the first and latest
     local payment dates, F and M over the window, the count and sum of all counted orders."""
-    net = "o.amount - o.refunded_amount"
+    net = ("o.amount", "o.refunded_amount")
     in_window = "o.paid_at >= %(window_from)s"
     return f"""
         SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
-               {sql.local_date("a.first_at")} AS first_on,
-               {sql.local_date("a.last_at")} AS last_on
+               {sql.local_date("a.first_at", zone_set=True)} AS first_on,
+               {sql.local_date("a.last_at", zone_set=True)} AS last_on
         FROM (
             SELECT o.member_id,
                    MIN(o.paid_at) AS first_at,
                    MAX(o.paid_at) AS last_at,
                    COUNT(*) FILTER (WHERE {in_window}) AS frequency,
-                   COALESCE({sql.money_sum(net, where=in_window)}, 0) AS monetary,
+                   COALESCE({sql.net_money_sum(*net, where=in_window)}, 0) AS monetary,
                    COUNT(*) AS order_count,
-                   {sql.money_sum(net)} AS total_spent
+                   {sql.net_money_sum(*net)} AS total_spent
             FROM members_order o
             WHERE o.{IN_RANGE} AND ({members})
               AND o.paid_at < %(paid_before)s

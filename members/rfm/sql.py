@@ -7,10 +7,12 @@ way the ORM would, so a timestamp is compared in the form the column stores it.
 
 import datetime
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 
 
 def is_postgres() -> bool:
@@ -104,15 +106,39 @@ def date_param(name: str) -> str:
     return f"CAST(%({name})s AS date)" if is_postgres() else f"%({name})s"
 
 
-def local_date(expr: str) -> str:
-    """The local (settings.TIME_ZONE) calendar date of a timestamp column expression."""
+def local_date(expr: str, *, zone_set: bool = False) -> str:
+    """The local (settings.TIME_ZONE) calendar date of a timestamp column expression.
+
+    `zone_set`: the statement runs inside `local_time_zone()`, where PostgreSQL's plain cast to
+    date is local. A measure chunk converts five timestamps per member, and AT TIME ZONE with a
+    zone name looks the zone up for each: the chunk's insert took 0.54 s that way, 0.47 s with
+    the cast (100,000 members at 1M / 10M orders, median of 5 each, same run).
+    """
     if is_postgres():
+        if zone_set:
+            return f"CAST(({expr}) AS date)"
         return f"(({expr}) AT TIME ZONE '{_time_zone_name()}')::date"
     # SQLite keeps aware datetimes as UTC text. Asia/Shanghai has had a fixed +08:00 offset
     # (no daylight saving) since 1991, so a constant shift gives the local date exactly.
     if settings.TIME_ZONE != "Asia/Shanghai":
         raise ImproperlyConfigured("The SQLite RFM engine assumes TIME_ZONE = 'Asia/Shanghai'.")
     return f"date({expr}, '+8 hours')"
+
+
+@contextmanager
+def local_time_zone() -> Iterator[None]:
+    """On PostgreSQL, the statements inside run with the session time zone TIME_ZONE (see
+    `local_date`), in a savepoint of the caller's transaction. The connection's own zone (UTC)
+    is set back on the way out: Django reads timestamps as in that zone, so an ORM read after
+    this, in the same transaction, would otherwise be off by the offset. On an error the
+    savepoint's rollback undoes the setting."""
+    if not is_postgres():
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [_time_zone_name()])
+        yield
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [connection.timezone_name])
 
 
 def days_between(later: str, earlier: str) -> str:
@@ -122,14 +148,19 @@ def days_between(later: str, earlier: str) -> str:
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
-def money_sum(expr: str, *, where: str | None = None) -> str:
-    """SUM of a money expression (yuan, 2 places), exact on both vendors; over the rows
-    matching `where` only, when given (NULL when none does)."""
+def net_money_sum(amount: str, refunded: str, *, where: str | None = None) -> str:
+    """SUM(amount - refunded) of money columns (yuan, 2 places), exact on both vendors; over the
+    rows matching `where` only, when given (NULL when none does).
+
+    Summed apart and subtracted once: PostgreSQL makes a new numeric for every row's difference.
+    A measure chunk's aggregate (100,000 members, 1.18M orders) took 369 ms with the two
+    differences summed, 332 ms with the four sums (median of 5 each, same run).
+    """
     only = f" FILTER (WHERE {where})" if where else ""
     if is_postgres():
-        return f"SUM({expr}){only}"
+        return f"(SUM({amount}){only} - SUM({refunded}){only})"
     # SQLite keeps decimals as floats: add whole cents (exact integers), then back to yuan.
-    return f"(SUM({cents(expr)}){only} / 100.0)"
+    return f"((SUM({cents(amount)}){only} - SUM({cents(refunded)}){only}) / 100.0)"
 
 
 def cents(expr: str) -> str:

@@ -4,10 +4,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
-from members.models import MemberRfm, RfmGroup, ThresholdMethod
+from members.models import MemberRfm, Order, RfmGroup, RfmRun, RfmStage, ThresholdMethod
 from members.rfm import rfm_regroup
 from members.rfm.contract import median_of_middle, middle_window
+from members.rfm.measure import stage_write
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import AS_OF, buy, days_ago, figures, local, rfm_settings
 
@@ -275,3 +277,17 @@ def test_middle_window_picks_the_middle_values(count, window):
 
 def test_median_of_two_middle_amounts_is_exact():
     assert median_of_middle([Decimal("0.01"), Decimal("0.02")]) == Decimal("0.0150")
+
+
+def test_a_measure_leaves_the_connections_time_zone_as_django_set_it(store_a):
+    # given: a member with an order at 23:30 Shanghai, measured in a transaction (as a chunk is)
+    member = MemberFactory(home_store=store_a)
+    order = buy(member, local(AS_OF, 23, 30), "100.00")
+    run = RfmRun.objects.create(business_date=AS_OF, window_days=365)
+    with transaction.atomic():
+        # when: the measure sets the session zone to Shanghai for its statement
+        stage_write(run, lo=member.pk, hi=member.pk + 1)
+        # then: a timestamp read after it, in the same transaction, is the same instant
+        assert Order.objects.get(pk=order.pk).paid_at == local(AS_OF, 23, 30)
+        staged = RfmStage.objects.get(run=run, member_id=member.pk)
+    assert staged.last_purchase_on == AS_OF
