@@ -3,11 +3,18 @@
 A regroup rewrites every member's MemberRfm row. Updating a million indexed rows in place wrote
 each row twice (the new version, and the index entries of both), left a million dead rows for
 vacuum every night, and let readers see a half-regrouped chain while the classify chunks ran.
-Instead the classify step fills a table of its own, with MemberRfm's columns and primary key but
-no secondary index (`members_memberrfm_next_<run id>`, created when the step begins); the finish
-builds MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says why), drops
+Instead the classify step fills a table of its own, with MemberRfm's columns and no index
+(`members_memberrfm_next_<run id>`, created when the step begins); the finish builds its primary
+key and MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says why), drops
 the live table and renames the new one into its place, in the finish's transaction. Readers see
 the previous run's table, whole, until that commit, and this run's after.
+
+The primary key is built at the finish, in one sort, on PostgreSQL: kept during the fill, every
+classify chunk's insert paid about 0.8 us a row for it (100,000 rows: 0.20 s with it, 0.12 s
+without, median of 5 each, same run), while one build over 1M rows takes about 0.2 s. A chunk
+writes its range once, in the transaction that marks it finished, so the build finds no
+duplicate; if it ever did, the finish would fail, not pass it on. SQLite (the demo) keeps the
+key from the start: it cannot add one to a table.
 
 The DDL comes from Django's schema editor for a copy of the model (never entered: the SQLite
 editor refuses to run inside a transaction, and every step here runs in one), so the swapped-in
@@ -31,11 +38,13 @@ def next_table_name(run: RfmRun) -> str:
 
 def next_table_create(run: RfmRun) -> None:
     """Create the run's empty table (again, when a failed classify begin left one)."""
-    model = _model(next_table_name(run))
-    statement, params = _editor().table_sql(model)
+    table = next_table_name(run)
+    statement, params = _editor().table_sql(_model(table))
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_quoted(next_table_name(run))}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_quoted(table)}")
         cursor.execute(statement, params)
+        if sql.is_postgres():
+            cursor.execute(f"ALTER TABLE {_quoted(table)} DROP CONSTRAINT {_quoted(_pkey(table))}")
 
 
 def next_table_drop(run: RfmRun) -> None:
@@ -48,14 +57,18 @@ def next_table_swap(run: RfmRun) -> None:
     """Index the run's table and put it in the live table's place, in the caller's transaction,
     then settle the store changes against it (`store_changes_settle`).
 
-    PostgreSQL builds the indexes under temporary names while readers still use the live table,
-    then renames them; SQLite (the demo) cannot rename an index and builds them after the swap.
+    PostgreSQL builds the primary key's index and the others under temporary names while
+    readers still use the live table, then gives them their names; SQLite (the demo) cannot
+    rename an index and builds them after the swap.
     """
     table = next_table_name(run)
     temporary = {index.name: f"{index.name}_next" for index in MemberRfm._meta.indexes}
     editor = _editor()
     with connection.cursor() as cursor:
         if sql.is_postgres():
+            cursor.execute(
+                f"CREATE UNIQUE INDEX {_quoted(_pkey(table))} ON {_quoted(table)} (member_id)"
+            )
             for index in _indexes(temporary):
                 cursor.execute(str(index.create_sql(_model(table), editor)))
             sql.table_analyze(table)
@@ -64,9 +77,10 @@ def next_table_swap(run: RfmRun) -> None:
         if sql.is_postgres():
             for final, temp in temporary.items():
                 cursor.execute(f"ALTER INDEX {_quoted(temp)} RENAME TO {_quoted(final)}")
+            # Names the index after the constraint, as the migrations made it.
             cursor.execute(
-                f"ALTER TABLE {_quoted(LIVE_TABLE)} RENAME CONSTRAINT"
-                f" {_quoted(f'{table}_pkey')} TO {_quoted(f'{LIVE_TABLE}_pkey')}"
+                f"ALTER TABLE {_quoted(LIVE_TABLE)} ADD CONSTRAINT {_quoted(_pkey(LIVE_TABLE))}"
+                f" PRIMARY KEY USING INDEX {_quoted(_pkey(table))}"
             )
         else:
             for index in MemberRfm._meta.indexes:
@@ -124,6 +138,11 @@ def _model(table: str) -> type[models.Model]:
     meta = type("Meta", (), {"apps": Apps(), "app_label": "members", "db_table": table})
     name = f"MemberRfmNext{table.rsplit('_', 1)[-1]}"
     return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **fields})
+
+
+def _pkey(table: str) -> str:
+    """The name PostgreSQL gives a table's primary key constraint (and its index)."""
+    return f"{table}_pkey"
 
 
 def _editor():
