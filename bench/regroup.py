@@ -68,18 +68,18 @@ RFM_TABLES = (
 )
 SCRATCH = "bench_rfm_one_statement"
 
-# The whole regroup in one statement, written by hand: per-member figures in one GROUP BY, the
-# medians by percentile_cont (M in cents, so exact in double precision), the groups by CASE.
+# The whole regroup in one statement, written by hand: per-member figures in one GROUP BY (on the
+# orders' net cents, as the regroup reads them), the medians by percentile_cont (M in cents, so
+# exact in double precision), the groups by CASE.
 ONE_STATEMENT = f"""
 CREATE UNLOGGED TABLE {SCRATCH} AS
 WITH per_member AS (
     SELECT o.member_id,
            (max(o.paid_at) AT TIME ZONE 'Asia/Shanghai')::date AS last_on,
            count(*) FILTER (WHERE o.paid_at >= %(window_from)s) AS f,
-           coalesce(sum(o.amount - o.refunded_amount)
-                    FILTER (WHERE o.paid_at >= %(window_from)s), 0) * 100 AS m_cents
+           coalesce(sum(o.net_cents) FILTER (WHERE o.paid_at >= %(window_from)s), 0) AS m_cents
     FROM members_order o
-    WHERE o.paid_at < %(paid_before)s AND o.refunded_amount < o.amount
+    WHERE o.paid_at < %(paid_before)s AND o.net_cents > 0
       AND o.member_id < %(bound)s
     GROUP BY o.member_id
 ), measured AS (

@@ -193,8 +193,9 @@ def _figures(alias: str) -> str:
 
 def _per_member(members: str = "TRUE") -> str:
     """Per member of the range with counted orders (and in `members`): the first and latest
-    local payment dates, F and M over the window, the count and sum of all counted orders."""
-    net = ("o.amount", "o.refunded_amount")
+    local payment dates, F and M over the window, the count and sum of all counted orders.
+    Amounts are the orders' net cents (Order.net_cents, in the index read): an order counts
+    when it is positive, i.e. not refunded in full."""
     in_window = "o.paid_at >= %(window_from)s"
     return f"""
         SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
@@ -205,13 +206,14 @@ def _per_member(members: str = "TRUE") -> str:
                    MIN(o.paid_at) AS first_at,
                    MAX(o.paid_at) AS last_at,
                    COUNT(*) FILTER (WHERE {in_window}) AS frequency,
-                   COALESCE({sql.net_money_sum(*net, where=in_window)}, 0) AS monetary,
+                   COALESCE({sql.money_from_cents(f"SUM(o.net_cents) FILTER (WHERE {in_window})")},
+                            0) AS monetary,
                    COUNT(*) AS order_count,
-                   {sql.net_money_sum(*net)} AS total_spent
+                   {sql.money_from_cents("SUM(o.net_cents)")} AS total_spent
             FROM members_order o
             WHERE o.{IN_RANGE} AND ({members})
               AND o.paid_at < %(paid_before)s
-              AND o.refunded_amount < o.amount
+              AND o.net_cents > 0
             GROUP BY o.member_id
         ) a
     """
