@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import ZERO, Gender, Member, MemberRfm, OrderLine, RfmRun
+from .models import ZERO, Gender, Member, MemberRfm, OrderLine, RfmRun, counted_q
 from .phones import phone_for
 from .rfm.contract import is_high, is_recent
 
@@ -70,9 +70,7 @@ def member_figures(member: Member) -> MemberFigures:
         spent=Sum(F("amount") - F("refunded_amount")),
     )
     products = (
-        OrderLine.objects.filter(
-            order__member=member, order__refunded_amount__lt=F("order__amount")
-        )
+        OrderLine.objects.filter(counted_q("order__"), order__member=member)
         .values("product__sku", "product__name", "product__series", "product__category")
         .annotate(quantity=Sum("quantity"), amount=Sum("amount"), last=Max("order__paid_at"))
         .order_by("-last", "product__sku")

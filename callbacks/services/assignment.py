@@ -14,7 +14,7 @@ Ties are called in member order.
 
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 
-from members.models import OrderLine, RfmGroup, Role, User
+from members.models import OrderLine, RfmGroup, Role, User, counted_q
 
 from ..models import CallbackPlan, PriorityOrder
 
@@ -58,9 +58,7 @@ def bought_promoted_q(plan: CallbackPlan) -> Q:
     if not products:
         return Q(pk__in=[])
     bought = OrderLine.objects.filter(
-        order__member_id=OuterRef("pk"),
-        product_id__in=products,
-        order__refunded_amount__lt=F("order__amount"),
+        counted_q("order__"), order__member_id=OuterRef("pk"), product_id__in=products
     )
     return Q(Exists(bought))
 

@@ -263,8 +263,8 @@ class MemberStoreChange(MemberLogEntry):
     Written by database triggers on members_member (migration members 0016), in the transaction
     that inserts the member or changes their home store, whatever the write path. A regroup's
     finish sets the swapped-in rows' store from the members logged here and deletes the rows
-    whose member's MemberRfm row is then current (members.rfm.runs): a move committed after that
-    check stays logged.
+    whose member's MemberRfm row is then current (members.rfm.next_table.store_changes_settle):
+    a move committed after that check stays logged.
     """
 
     class Meta:

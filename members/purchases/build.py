@@ -77,7 +77,7 @@ def _insert_sql(only: str) -> str:
             JOIN members_orderline l ON l.order_id = o.id
             WHERE o.member_id >= %(lo)s AND o.member_id < %(hi)s
               AND o.paid_at < %(paid_before)s
-              AND o.refunded_amount < o.amount
+              AND {sql.counted("o")}
               {only}
         ) x
         WHERE x.latest = 1

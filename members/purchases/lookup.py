@@ -17,10 +17,10 @@ Both give the same members for any `today` on or after the latest refresh's date
 
 import datetime
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from jobs.dates import last_days_window
-from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun
+from members.models import MemberPurchase, OrderLine, Product, PurchaseSummaryRun, counted_q
 
 from .changes import changed_orders, members_resting_on_changes, unknown_orders
 
@@ -52,7 +52,7 @@ def _buyers(products: Q, *, days: int, today: datetime.date) -> QuerySet:
         OrderLine.objects.filter(
             paid_between_q(days=days, today=today, prefix="order__"),
             products,
-            order__refunded_amount__lt=F("order__amount"),
+            counted_q("order__"),
         )
         .order_by()
         .values("order__member_id")

@@ -194,8 +194,7 @@ def _figures(alias: str) -> str:
 def _per_member(members: str = "TRUE") -> str:
     """Per member of the range with counted orders (and in `members`): the first and latest
     local payment dates, F and M over the window, the count and sum of all counted orders.
-    Amounts are the orders' net cents (Order.net_cents, in the index read): an order counts
-    when it is positive, i.e. not refunded in full."""
+    Amounts are the orders' net cents (Order.net_cents, in the index read)."""
     in_window = "o.paid_at >= %(window_from)s"
     return f"""
         SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
@@ -213,7 +212,7 @@ def _per_member(members: str = "TRUE") -> str:
             FROM members_order o
             WHERE o.{IN_RANGE} AND ({members})
               AND o.paid_at < %(paid_before)s
-              AND o.net_cents > 0
+              AND {sql.counted("o")}
             GROUP BY o.member_id
         ) a
     """

@@ -10,8 +10,9 @@ the live table and renames the new one into its place, in the finish's transacti
 the previous run's table, whole, until that commit, and this run's after.
 
 The primary key is built at the finish, in one sort, on PostgreSQL: kept during the fill, every
-classify chunk's insert paid about 0.8 us a row for it (100,000 rows: 0.20 s with it, 0.12 s
-without, median of 5 each, same run), while one build over 1M rows takes about 0.2 s. A chunk
+classify chunk's insert paid for it row by row. At 1M members, two workers, the classify step
+took 1.89-2.03 s with it and 1.41-1.59 s without, while the swap that builds it went from
+0.16 s to 0.31-0.35 s (bench/regroup.py, three and six runs). A chunk
 writes its range once, in the transaction that marks it finished, so the build finds no
 duplicate; if it ever did, the finish would fail, not pass it on. SQLite (the demo) keeps the
 key from the start: it cannot add one to a table.
