@@ -13,7 +13,6 @@ from .rfm import (  # noqa: F401
     RfmGroupCount,
     RfmRun,
     RfmSettings,
-    RfmStage,
     ThresholdMethod,
 )
 from .segments import Segment, SegmentMember, SegmentSize, empty_rule  # noqa: F401

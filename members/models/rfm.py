@@ -199,35 +199,6 @@ class MemberRfm(models.Model):
         return f"{self.member_id} {self.group}"
 
 
-class RfmStage(models.Model):
-    """A run's measured figures per member, before thresholds are known (work table).
-
-    Written in bulk by the regroup and emptied when its run finishes: no index or foreign-key
-    check beyond the (run, member) primary key, which every read uses; no surrogate id, whose
-    index cost the measure step 40% of its writes (bench/regroup.py).
-    """
-
-    pk = models.CompositePrimaryKey("run", "member_id")
-    run = models.ForeignKey(
-        RfmRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    member_id = models.BigIntegerField()
-    recency_days = models.IntegerField(null=True)
-    frequency = models.IntegerField(default=0)
-    monetary = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    lifetime_days = models.IntegerField(null=True)
-    first_purchase_on = models.DateField(null=True)
-    last_purchase_on = models.DateField(null=True)
-    order_count = models.IntegerField(default=0)
-    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-
-    class Meta:
-        ordering = ["run", "member_id"]
-
-    def __str__(self):
-        return f"{self.run_id}:{self.member_id}"
-
-
 class MemberLogEntry(models.Model):
     """A member id written by database triggers, for a job to take later (no foreign key: the
     triggers write in bulk, and a deleted member's entry is simply dropped by its reader)."""

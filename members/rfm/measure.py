@@ -1,4 +1,7 @@
-"""Step 1, `measure`: one pass over a chunk's orders writes its members' R, F, M, L (RfmStage).
+"""Step 1, `measure`: each chunk measures its members' R, F, M, L in one pass over their orders
+and writes every member of its range, with a provisional group, to the run's own MemberRfm
+table (members.rfm.next_table). The finish settles the groups once the thresholds are known
+(members.rfm.groups).
 
 Orders are filtered by timestamp bounds computed here (the start of local day D+1, the start of
 local day D-W+1), so the database converts only each member's first and latest payment time to
@@ -7,29 +10,40 @@ a local date, never every order's.
 A run measures its members in one of two ways, fixed when it opens (`RfmRun.base`):
 
 - anew (no base: the first run, a changed window, after an unfinished run, or when asked): every
-  member of the range with counted orders gets a stage row; a member without one has none;
+  member of the range is measured from their counted orders;
 - from a base (the last finished run, live in MemberRfm): only the members whose figures may
-  differ from the base's get a stage row, a row for each of them (a member left with no counted
-  order included): those in the order change log (MemberOrderChange: an order of theirs
-  inserted, deleted or changed since the base measured them), where the run's opening also puts
-  those with an order paid on a day entering the counted orders or leaving the window since the
-  base's date (`dates_log`). Every other member keeps the base's figures, R counted from the
-  run's date (members.rfm.classify).
+  differ from the base's are measured again: those in the order change log (MemberOrderChange:
+  an order of theirs inserted, deleted or changed since the base measured them), where the run's
+  opening also puts those with an order paid on a day entering the counted orders or leaving the
+  window since the base's date (`dates_log`). Every other member keeps the base's figures, R
+  counted from the run's date.
 
 Either way the chunk takes (deletes) the change log's rows of its range in the statement that
 measures, so a change committed after that statement stays in the log for the next run.
+
+The group a chunk writes is provisional: taken against thresholds known when the run opened
+(`provisional_thresholds`: the base's, else those of a sample of members). Any provisional
+thresholds give the same result, the settle rewrites every row whose group they got wrong; close
+ones leave it little to rewrite. Writing the run's table here, rather than a work table of
+figures that a second step read back to write the run's table, halved the time of the two steps
+at 1M members (bench/regroup.py).
 """
 
 import datetime
+import json
 
 from django.db import connection
 
 from jobs.dates import local_day_start
-from members.models import MemberOrderChange, RfmRun
+from jobs.services import ChunkDone
+from members.models import Member, MemberOrderChange, RfmRun
 
 from . import sql
+from .contract import Thresholds, group_case_sql, threshold_params
+from .groups import changes_sql, counts_sql, in_chunk
+from .next_table import next_table_name
 
-STAGE_COLUMNS = (
+FIGURE_COLUMNS = (
     "recency_days",
     "frequency",
     "monetary",
@@ -39,9 +53,14 @@ STAGE_COLUMNS = (
     "order_count",
     "total_spent",
 )
+MEMBER_RFM_COLUMNS = ("as_of", '"group"', "home_store_id", *FIGURE_COLUMNS)
 ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
 CHANGE_LOG = MemberOrderChange._meta.db_table
 IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
+# Members measured for the provisional thresholds of a run without a base, in SAMPLE_RANGES
+# id ranges spread over the members.
+SAMPLE_MEMBERS = 20_000
+SAMPLE_RANGES = 10
 
 
 def measure_bounds(run: RfmRun) -> dict[str, datetime.datetime]:
@@ -81,89 +100,122 @@ def dates_log(run: RfmRun) -> int:
         return max(cursor.rowcount, 0)
 
 
-def stage_write(run: RfmRun, *, lo: int, hi: int, every_member: bool = False) -> int:
-    """Measure the members with ids in [lo, hi) (see the module's doc) and take the change
-    log's rows of the range; returns the stage rows written. `every_member` (a run from a base
-    only) writes a row for every member of the range."""
-    values = sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run))
+def measure_chunk(
+    run: RfmRun, *, lo: int, hi: int, provisional: Thresholds, changes: bool
+) -> ChunkDone:
+    """Measure the members with ids in [lo, hi) (see the module's doc), write them to the run's
+    table with their provisional group, and take the change log's rows of the range. With
+    `changes` (a finished run before this one), record the members whose provisional group
+    differs from their group at that run.
+
+    Returns the members written, with the chunk's group sizes per store (`counts`: rows of
+    [store id, group, members]) and the members measured from their orders (`measured`) as
+    its detail, which the finish adds up: kept on the chunk, they commit with its writes, and
+    parallel chunks never wait on one another's."""
+    values = {
+        **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run)),
+        **threshold_params(provisional),
+    }
+    insert = _insert_sql(run, group_case_sql(provisional, stage="f"))
     with sql.local_time_zone(), connection.cursor() as cursor:
-        cursor.execute(_stage_sql(run, every_member), values)
         if sql.is_postgres():
-            return max(cursor.rowcount, 0)
-        # SQLite: the insert holds the database's write lock until the chunk commits, so the
-        # log's rows it read are the ones deleted after it.
-        cursor.execute("SELECT changes()")  # the driver counts no rows for WITH ... INSERT
-        written = cursor.fetchone()[0]
-        cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
-        return written
+            cursor.execute(_statement_postgres(run, insert, changes=changes), values)
+            written, measured, counts = cursor.fetchone()
+            counts = json.loads(counts or "[]")
+        else:
+            written, measured, counts = _statements_sqlite(run, cursor, insert, values, changes)
+    return ChunkDone(rows=written, detail={"counts": counts, "measured": measured})
 
 
-def stage_ensure(run: RfmRun, *, lo: int, hi: int, measured: int) -> bool:
-    """Re-measure [lo, hi) when its measure chunk wrote `measured` rows but the stage has none
-    there: the stage is UNLOGGED on PostgreSQL (members 0010), and a crash of the database
-    server empties it, the whole table at once (so a range has all its rows or none). The change
-    log's rows the chunk took are gone with it, so a run from a base measures every member of
-    the range. Returns whether the range was measured again."""
-    if not measured or _stage_has_rows(run, lo=lo, hi=hi):
-        return False
-    stage_write(run, lo=lo, hi=hi, every_member=True)
-    return True
-
-
-def _stage_has_rows(run: RfmRun, *, lo: int, hi: int) -> bool:
-    query = """
-        SELECT EXISTS (SELECT 1 FROM members_rfmstage
-                       WHERE run_id = %(run)s AND member_id >= %(lo)s AND member_id < %(hi)s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(query, {"run": run.pk, "lo": lo, "hi": hi})
-        return bool(cursor.fetchone()[0])
-
-
-def stage_clear(run: RfmRun) -> None:
-    """Empty the run's stage rows at its finish: TRUNCATE (no dead rows to vacuum) when no other
-    run has rows there, else a DELETE of this run's."""
-    with connection.cursor() as cursor:
-        if sql.is_postgres():
-            cursor.execute("LOCK TABLE members_rfmstage IN ACCESS EXCLUSIVE MODE")
-            cursor.execute(
-                "SELECT EXISTS (SELECT 1 FROM members_rfmstage WHERE run_id <> %(run)s)",
-                {"run": run.pk},
-            )
-            if not cursor.fetchone()[0]:
-                cursor.execute("TRUNCATE members_rfmstage")
-                return
-        cursor.execute("DELETE FROM members_rfmstage WHERE run_id = %(run)s", {"run": run.pk})
-
-
-def _stage_sql(run: RfmRun, every_member: bool) -> str:
-    """The chunk's insert into the stage. On PostgreSQL it takes the change log's rows of the
-    range first (`taken`, a data-modifying WITH: the same snapshot as the orders read)."""
-    ctes = []
-    if sql.is_postgres():
-        ctes.append(f"taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id)")
-    insert = f"INSERT INTO members_rfmstage (run_id, member_id, {', '.join(STAGE_COLUMNS)})"
+def _statement_postgres(run: RfmRun, insert: str, *, changes: bool) -> str:
+    """One statement: take the change log's rows of the range (`taken`, the same snapshot as
+    the orders read), write the chunk's rows (`w`) and, from the rows written, their change
+    rows, their number, the members measured and the group counts (as JSON)."""
+    ctes = [f"taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id)"]
     if run.base_id:
-        ctes.append(f"touched AS MATERIALIZED ({_touched_sql(every_member)})")
-        select = f"""
-            SELECT %(run)s, t.member_id, {_figures("d")}
-            FROM touched t
-            LEFT JOIN ({_per_member("o.member_id IN (SELECT member_id FROM touched)")}) d
-                   ON d.member_id = t.member_id
-        """
+        ctes.append("touched AS MATERIALIZED (SELECT DISTINCT member_id FROM taken)")
+        measured = "(SELECT count(*) FROM touched)"
     else:
-        select = f"SELECT %(run)s, d.member_id, {_figures('d')} FROM ({_per_member()}) d"
-    with_ctes = f"WITH {', '.join(ctes)} " if ctes else ""
-    return f"{with_ctes}{insert} {select}"
+        measured = "(SELECT count(*) FROM w WHERE order_count > 0)"
+    ctes.append(f'w AS ({insert} RETURNING member_id, "group", home_store_id, order_count)')
+    if changes:
+        ctes.append(f"w_changes AS ({changes_sql('w')} RETURNING 1)")
+    as_json = "json_agg(json_build_array(store_id, to_group, n))::text"
+    counts = f"SELECT {as_json} FROM ({counts_sql('w')}) g"
+    return f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM w), {measured}, ({counts})"
 
 
-def _touched_sql(every_member: bool) -> str:
+def _statements_sqlite(run: RfmRun, cursor, insert: str, values: dict, changes: bool):
+    """SQLite has no data-modifying WITH: the insert, then the change rows and counts from the
+    chunk's rows in the run's table, then the change log's rows of the range deleted (the
+    insert holds the database's write lock until the chunk commits, so the log's rows it read
+    are the ones deleted)."""
+    if run.base_id:
+        logged = f"SELECT COUNT(DISTINCT member_id) FROM {CHANGE_LOG} WHERE {IN_RANGE}"
+        cursor.execute(logged, values)
+        measured = cursor.fetchone()[0]
+    cursor.execute(f"WITH touched AS ({_touched_sql()}) {insert}", values)
+    cursor.execute("SELECT changes()")  # the driver counts no rows for WITH ... INSERT
+    written = cursor.fetchone()[0]
+    table = connection.ops.quote_name(next_table_name(run))
+    chunk_rows = f"(SELECT * FROM {table} WHERE {in_chunk('member_id')})"
+    if not run.base_id:
+        cursor.execute(f"SELECT COUNT(*) FROM {chunk_rows} r WHERE r.order_count > 0", values)
+        measured = cursor.fetchone()[0]
+    if changes:
+        cursor.execute(changes_sql(chunk_rows), values)
+    cursor.execute(counts_sql(chunk_rows), values)
+    counts = [list(row) for row in cursor.fetchall()]
+    cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
+    return written, measured, counts
+
+
+def _touched_sql() -> str:
     """The members of the range a run from a base measures again (see the module's doc): the
-    change log's rows taken (PostgreSQL), or read and deleted after the insert (SQLite)."""
-    if every_member:
-        return "SELECT id AS member_id FROM members_member WHERE id >= %(lo)s AND id < %(hi)s"
+    change log's rows, taken in the same statement (PostgreSQL) or read before they are
+    deleted (SQLite)."""
     logged = "taken" if sql.is_postgres() else f"{CHANGE_LOG} WHERE {IN_RANGE}"
     return f"SELECT DISTINCT member_id FROM {logged}"
+
+
+def _insert_sql(run: RfmRun, case: str) -> str:
+    """The chunk's members into the run's table: a plain insert, no conflict check (a chunk
+    writes its range once, in the transaction that marks it finished)."""
+    table = connection.ops.quote_name(next_table_name(run))
+    return f"""
+        INSERT INTO {table} (member_id, {", ".join(MEMBER_RFM_COLUMNS)})
+        SELECT f.member_id, {sql.date_param("as_of")}, {case}, f.store_id,
+               {", ".join(f"f.{column}" for column in FIGURE_COLUMNS)}
+        FROM ({_members_sql(run)}) f
+    """
+
+
+def _members_sql(run: RfmRun) -> str:
+    """Every member of the chunk with their home store and figures: measured (`d`, absent
+    when they have no counted order) or, from a base, the base's (`cur`) for the members not
+    measured again, R counted from this run's date."""
+    if not run.base_id:
+        figures = ", ".join(f"{_measured(column)} AS {column}" for column in FIGURE_COLUMNS)
+        return f"""
+            SELECT m.id AS member_id, m.home_store_id AS store_id, {figures}
+            FROM members_member m
+            LEFT JOIN ({_per_member()}) d ON d.member_id = m.id
+            WHERE {in_chunk("m.id")}
+        """
+    figures = ", ".join(
+        f"CASE WHEN t.member_id IS NULL THEN {_kept(column)} ELSE {_measured(column)} END"
+        f" AS {column}"
+        for column in FIGURE_COLUMNS
+    )
+    touched = "o.member_id IN (SELECT member_id FROM touched)"
+    return f"""
+        SELECT m.id AS member_id, m.home_store_id AS store_id, {figures}
+        FROM members_member m
+        LEFT JOIN touched t ON t.member_id = m.id
+        LEFT JOIN ({_per_member(touched)}) d ON d.member_id = m.id
+        LEFT JOIN members_memberrfm cur ON cur.member_id = m.id AND {in_chunk("cur.member_id")}
+        WHERE {in_chunk("m.id")}
+    """
 
 
 def recency_sql(last_on: str) -> str:
@@ -172,29 +224,32 @@ def recency_sql(last_on: str) -> str:
 
 
 def zero_when_none(column: str, expr: str) -> str:
-    """A stage column's value from `expr`, null when the member has no counted order: R, L and
-    the dates stay null, the counts and sums are 0."""
+    """A figure from `expr`, null when the member has no counted order: R, L and the dates stay
+    null, the counts and sums are 0."""
     return f"COALESCE({expr}, 0)" if column in ZERO_WHEN_NONE else expr
 
 
-def _figures(alias: str) -> str:
-    """The stage's columns from a per-member row `alias` (absent: no counted order)."""
+def _measured(column: str, alias: str = "d") -> str:
+    """A figure from a per-member row `alias` (absent: no counted order)."""
     computed = {
         "recency_days": recency_sql(f"{alias}.last_on"),
         "lifetime_days": sql.days_between(f"{alias}.last_on", f"{alias}.first_on"),
         "first_purchase_on": f"{alias}.first_on",
         "last_purchase_on": f"{alias}.last_on",
     }
-    return ", ".join(
-        zero_when_none(column, computed.get(column, f"{alias}.{column}"))
-        for column in STAGE_COLUMNS
-    )
+    return zero_when_none(column, computed.get(column, f"{alias}.{column}"))
 
 
-def _per_member(members: str = "TRUE") -> str:
-    """Per member of the range with counted orders (and in `members`): the first and latest
-    local payment dates, F and M over the window, the count and sum of all counted orders.
-    Amounts are the orders' net cents (Order.net_cents, in the index read)."""
+def _kept(column: str) -> str:
+    """A figure of the base's (the live MemberRfm `cur`), R counted from this run's date."""
+    base = recency_sql("cur.last_purchase_on") if column == "recency_days" else f"cur.{column}"
+    return zero_when_none(column, base)
+
+
+def _per_member(members: str = "TRUE", *, lo: str = "lo", hi: str = "hi") -> str:
+    """Per member with ids in [%(lo)s, %(hi)s) with counted orders (and in `members`): the first
+    and latest local payment dates, F and M over the window, the count and sum of all counted
+    orders. Amounts are the orders' net cents (Order.net_cents, in the index read)."""
     in_window = "o.paid_at >= %(window_from)s"
     return f"""
         SELECT a.member_id, a.frequency, a.monetary, a.order_count, a.total_spent,
@@ -210,9 +265,38 @@ def _per_member(members: str = "TRUE") -> str:
                    COUNT(*) AS order_count,
                    {sql.money_from_cents("SUM(o.net_cents)")} AS total_spent
             FROM members_order o
-            WHERE o.{IN_RANGE} AND ({members})
+            WHERE o.member_id >= %({lo})s AND o.member_id < %({hi})s AND ({members})
               AND o.paid_at < %(paid_before)s
               AND {sql.counted("o")}
             GROUP BY o.member_id
         ) a
     """
+
+
+def sample_figures(run: RfmRun) -> tuple[str, dict]:
+    """SQL for R, F and M of a sample of the members with counted orders (about SAMPLE_MEMBERS,
+    in SAMPLE_RANGES id ranges spread over the members; every member when there are fewer),
+    and its parameters: the source of a run's provisional thresholds when it has no base."""
+    ranges = _sample_ranges()
+    parts = [
+        f"SELECT {_measured('recency_days')} AS recency_days, d.frequency, d.monetary"
+        f" FROM ({_per_member(lo=f'lo{i}', hi=f'hi{i}')}) d"
+        for i in range(len(ranges))
+    ]
+    values = sql.params(as_of=run.business_date, **measure_bounds(run))
+    for i, (lo, hi) in enumerate(ranges):
+        values |= {f"lo{i}": lo, f"hi{i}": hi}
+    return " UNION ALL ".join(parts), values
+
+
+def _sample_ranges() -> list[tuple[int, int]]:
+    first = Member.objects.order_by("pk").values_list("pk", flat=True).first()
+    last = Member.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if first is None:
+        return [(0, 0)]
+    span = last - first + 1
+    if span <= SAMPLE_MEMBERS:
+        return [(first, last + 1)]
+    width = SAMPLE_MEMBERS // SAMPLE_RANGES
+    step = span // SAMPLE_RANGES
+    return [(first + i * step, first + i * step + width) for i in range(SAMPLE_RANGES)]

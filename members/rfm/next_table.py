@@ -2,20 +2,21 @@
 
 A regroup rewrites every member's MemberRfm row. Updating a million indexed rows in place wrote
 each row twice (the new version, and the index entries of both), left a million dead rows for
-vacuum every night, and let readers see a half-regrouped chain while the classify chunks ran.
-Instead the classify step fills a table of its own, with MemberRfm's columns and no index
-(`members_memberrfm_next_<run id>`, created when the step begins); the finish builds its primary
-key and MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says why), drops
-the live table and renames the new one into its place, in the finish's transaction. Readers see
-the previous run's table, whole, until that commit, and this run's after.
+vacuum every night, and let readers see a half-regrouped chain while the chunks ran. Instead the
+measure chunks fill a table of the run's own, with MemberRfm's columns and no index
+(`members_memberrfm_next_<run id>`, created when the run opens); the finish builds its primary
+key (`next_table_key`) before it settles the groups, then MemberRfm's secondary indexes (it has
+none at present: MemberRfm.Meta says why), drops the live table and renames the new one into
+its place, in the finish's transaction. Readers see the previous run's table, whole, until that
+commit, and this run's after.
 
 The primary key is built at the finish, in one sort, on PostgreSQL: kept during the fill, every
-classify chunk's insert paid for it row by row. At 1M members, two workers, the classify step
-took 1.89-2.03 s with it and 1.41-1.59 s without, while the swap that builds it went from
-0.16 s to 0.31-0.35 s (bench/regroup.py, three and six runs). A chunk
-writes its range once, in the transaction that marks it finished, so the build finds no
-duplicate; if it ever did, the finish would fail, not pass it on. SQLite (the demo) keeps the
-key from the start: it cannot add one to a table.
+chunk's insert paid for it row by row. At 1M members, two workers, the step that filled the
+table took 1.89-2.03 s with it and 1.41-1.59 s without, while the build at the finish took
+0.16 s to 0.31-0.35 s (bench/regroup.py, three and six runs). A chunk writes its range once, in
+the transaction that marks it finished, so the build finds no duplicate; if it ever did, the
+finish would fail, not pass it on. SQLite (the demo) keeps the key from the start: it cannot add
+one to a table.
 
 The DDL comes from Django's schema editor for a copy of the model (never entered: the SQLite
 editor refuses to run inside a transaction, and every step here runs in one), so the swapped-in
@@ -38,7 +39,8 @@ def next_table_name(run: RfmRun) -> str:
 
 
 def next_table_create(run: RfmRun) -> None:
-    """Create the run's empty table (again, when a failed classify begin left one)."""
+    """Create the run's empty table, when the run opens (dropping any left by an opening that
+    failed after it, on SQLite)."""
     table = next_table_name(run)
     statement, params = _editor().table_sql(_model(table))
     with connection.cursor() as cursor:
@@ -54,11 +56,23 @@ def next_table_drop(run: RfmRun) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {_quoted(next_table_name(run))}")
 
 
-def next_table_swap(run: RfmRun) -> None:
-    """Index the run's table and put it in the live table's place, in the caller's transaction,
-    then settle the store changes against it (`store_changes_settle`).
+def next_table_key(run: RfmRun) -> None:
+    """Build the run's table's primary key index, once every chunk has written its rows, on
+    PostgreSQL (SQLite's table has its key from the start)."""
+    if sql.is_postgres():
+        table = next_table_name(run)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE UNIQUE INDEX {_quoted(_pkey(table))} ON {_quoted(table)} (member_id)"
+            )
 
-    PostgreSQL builds the primary key's index and the others under temporary names while
+
+def next_table_swap(run: RfmRun) -> None:
+    """Index the run's table (its key built by `next_table_key`) and put it in the live table's
+    place, in the caller's transaction, then settle the store changes against it
+    (`store_changes_settle`).
+
+    PostgreSQL builds the other indexes under temporary names while
     readers still use the live table, then gives them their names; SQLite (the demo) cannot
     rename an index and builds them after the swap.
     """
@@ -67,9 +81,6 @@ def next_table_swap(run: RfmRun) -> None:
     editor = _editor()
     with connection.cursor() as cursor:
         if sql.is_postgres():
-            cursor.execute(
-                f"CREATE UNIQUE INDEX {_quoted(_pkey(table))} ON {_quoted(table)} (member_id)"
-            )
             for index in _indexes(temporary):
                 cursor.execute(str(index.create_sql(_model(table), editor)))
             sql.table_analyze(table)

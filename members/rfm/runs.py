@@ -1,27 +1,27 @@
 """The nightly regroup as a chunked job (INV-JOB-RERUN), built on `jobs.services`.
 
-Steps, each a set of chunks over member-id ranges, or one winner's work between them:
+1. The run opens: its settings and base are copied, its own MemberRfm table is created
+   (`next_table`) and its provisional thresholds are taken (the base's, or a sample's).
+2. `measure`: each chunk measures its members' figures (every member's, or, in a run from a
+   base, those whose figures may have changed, the others keeping the base's) and writes every
+   member of its range to the run's table with a provisional group, with the group changes
+   since the last finished run and its group sizes per store kept on its chunk record
+   (members.rfm.measure).
+3. When the last chunk is done, one caller wins the advance to `finish`: the thresholds over
+   the run's table, its primary key, the groups settled (members.rfm.groups), the group counts
+   (RfmGroupCount) added up from the chunks' and the settle's, the run's totals, the table
+   swapped in, the job run finished.
 
-1. `measure`: each chunk writes its members' figures to RfmStage: every member's, or, in a run
-   from a base (the last finished run), those whose figures may have changed (members.rfm.measure);
-2. when the last measure chunk is done, one caller wins the advance to `classify`, takes the
-   thresholds over RfmStage, stores them on the RfmRun, plans the classify chunks and creates
-   the run's own MemberRfm table (`next_table`);
-3. `classify`: each chunk writes all its members to that table, records their group changes
-   since the last finished run and keeps its group sizes per store on its chunk record;
-4. when the last classify chunk is done, one caller wins the advance to `finish`: the run's
-   group counts (RfmGroupCount) added up from its chunks', its totals, the stage emptied, the
-   run's MemberRfm table swapped in, the job run finished.
-
-A chunk's writes commit with its `finished` mark and a step's advance commits with the work that
-follows it, so a run killed anywhere and re-run ends as a clean run would. `dispatch` sends chunk
-ids to be run: in-process (`run_inline`) or as Celery tasks (members.tasks).
+A chunk's writes commit with its `finished` mark and the finish commits as one, so a run killed
+anywhere and re-run ends as a clean run would. `dispatch` sends chunk ids to be run: in-process
+(`run_inline`) or as Celery tasks (members.tasks).
 """
 
 import datetime
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -35,7 +35,6 @@ from jobs.services import (
     id_ranges,
     job_chunk_execute,
     job_chunks_left,
-    job_chunks_plan,
     job_run_advance,
     job_run_fail,
     job_run_finish,
@@ -53,13 +52,20 @@ from members.models import (
 )
 
 from . import sql
-from .classify import classify_chunk, group_counts_write
-from .measure import CHANGE_LOG, dates_log, stage_clear, stage_ensure, stage_write
-from .next_table import STORE_LOG, next_table_create, next_table_drop, next_table_swap
-from .thresholds import thresholds_compute
+from .contract import Thresholds
+from .groups import group_counts_write, settle, settled_drop
+from .measure import CHANGE_LOG, dates_log, measure_chunk
+from .next_table import (
+    STORE_LOG,
+    next_table_create,
+    next_table_drop,
+    next_table_key,
+    next_table_swap,
+)
+from .thresholds import provisional_thresholds, thresholds_compute
 
 JOB = "members.rfm_regroup"
-MEASURE, CLASSIFY, FINISH = "measure", "classify", "finish"
+MEASURE, FINISH = "measure", "finish"
 # Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
 DEFAULT_CHUNK_SIZE = 100_000
 
@@ -97,7 +103,7 @@ def rfm_regroup(
 def rfm_chunk_run(*, chunk_id: int, dispatch: Dispatch | None = None) -> bool:
     """Run one chunk (skipped when already finished), then advance the run if it was the last
     of its step. Returns whether the chunk did its work now."""
-    run = RfmRun.objects.select_related("base").get(job_run__chunks=chunk_id)
+    run = RfmRun.objects.select_related("base", "job_run").get(job_run__chunks=chunk_id)
     with _failure_recorded(run):
         done = job_chunk_execute(chunk_id, lambda chunk: _chunk_work(run, chunk))
         _push(run, dispatch=dispatch or run_inline, redispatch=False)
@@ -141,7 +147,16 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
         run.save()
         if run.base_id:
             dates_log(run)
+        next_table_create(run)
+        provisional = provisional_thresholds(run)
+        JobRun.objects.filter(pk=job.pk).update(detail={"provisional": _texts(provisional)})
     return run
+
+
+def _provisional(run: RfmRun) -> Thresholds:
+    """The run's provisional thresholds, as its opening stored them."""
+    stored = run.job_run.detail.get("provisional", {})
+    return Thresholds(**{axis: _decimal(stored.get(axis)) for axis in "rfm"})
 
 
 def _base_for(run: RfmRun) -> RfmRun | None:
@@ -178,18 +193,6 @@ def _live_as_of() -> datetime.date | None:
     return row[0] if row else None
 
 
-def _base_check(run: RfmRun) -> None:
-    """A run from a base reads the base's figures in the live MemberRfm: refuse to go on when a
-    later date's run has been swapped in since (this run is outdated, and its date can no longer
-    be run: `_check_date`)."""
-    if run.base_id and _live_as_of() != run.base.business_date:
-        raise RuleViolation(
-            "rfm_base_replaced",
-            _("%(date)s 的分群所依据的 %(base)s 分群已被更晚的分群替换，本次分群不再继续。")
-            % {"date": run.business_date, "base": run.base.business_date},
-        )
-
-
 def _settings_copy() -> dict:
     current = RfmSettings.current()
     copy = {"window_days": current.window_days}
@@ -222,30 +225,21 @@ def member_ranges(chunk_size: int) -> list[tuple[int, int]]:
     return id_ranges(Member.objects.all(), chunk_size)
 
 
-def _chunk_work(run: RfmRun, chunk: JobChunk) -> int | ChunkDone:
+def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
     # Test-only pause inside the chunk's transaction (the real-worker kill test); 0 otherwise.
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
     sql.job_statement_settings()
-    if chunk.step == MEASURE:
-        _superseded_check(run)
-        return stage_write(run, lo=chunk.lo, hi=chunk.hi)
-    _base_check(run)
-    measured = JobChunk.objects.get(run_id=chunk.run_id, step=MEASURE, lo=chunk.lo).rows
-    stage_ensure(run, lo=chunk.lo, hi=chunk.hi, measured=measured)
-    return classify_chunk(run, lo=chunk.lo, hi=chunk.hi, changes=_has_previous(run))
+    _superseded_check(run)
+    return measure_chunk(
+        run, lo=chunk.lo, hi=chunk.hi, provisional=_provisional(run), changes=_has_previous(run)
+    )
 
 
 def _has_previous(run: RfmRun) -> bool:
     """Whether a run before this one has finished: group changes are recorded against it (a
     first run changes no one's group; the migration matrix never reads its date's changes)."""
     return RfmRun.objects.finished().filter(business_date__lt=run.business_date).exists()
-
-
-def _stage_check(job: JobRun, run: RfmRun) -> None:
-    """Before the thresholds: every measured range still has its stage rows (`stage_ensure`)."""
-    for lo, hi, rows in job.chunks.filter(step=MEASURE).values_list("lo", "hi", "rows"):
-        stage_ensure(run, lo=lo, hi=hi, measured=rows)
 
 
 def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
@@ -259,18 +253,16 @@ def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
         if redispatch:
             dispatch(left)
         return
-    advance = {MEASURE: _classify_begin, CLASSIFY: _finish}[job.step]
+    advance = {MEASURE: _finish}[job.step]
     if advance(run, job):
         _push(run, dispatch=dispatch, redispatch=True)
 
 
-def _classify_begin(run: RfmRun, job: JobRun) -> bool:
+def _finish(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
-        if not job_run_advance(job, from_step=MEASURE, to_step=CLASSIFY):
+        if not job_run_advance(job, from_step=MEASURE, to_step=FINISH):
             return False
         sql.job_statement_settings()
-        _base_check(run)
-        _stage_check(job, run)
         thresholds, active = thresholds_compute(run)
         RfmRun.objects.filter(pk=run.pk).update(
             r_threshold=thresholds.r,
@@ -278,20 +270,11 @@ def _classify_begin(run: RfmRun, job: JobRun) -> bool:
             m_threshold=thresholds.m,
             active_members=active,
         )
-        # The classify chunks cover the same id ranges the measure chunks did.
-        ranges = job.chunks.filter(step=MEASURE).values_list("lo", "hi")
-        job_chunks_plan(job, step=CLASSIFY, ranges=list(ranges))
-        next_table_create(run)
-    run.refresh_from_db()
-    return True
-
-
-def _finish(run: RfmRun, job: JobRun) -> bool:
-    with transaction.atomic():
-        if not job_run_advance(job, from_step=CLASSIFY, to_step=FINISH):
-            return False
-        sql.job_statement_settings()
-        group_counts_write(run, step=CLASSIFY)
+        next_table_key(run)
+        settled = settle(run, thresholds, changes=_has_previous(run))
+        measured = _measured(job)
+        group_counts_write(run, step=MEASURE, settled=settled)
+        settled_drop()
         groups = dict(
             RfmGroupCount.objects.filter(run=run)
             .values_list("group")
@@ -300,15 +283,21 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         )
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
-        stage_clear(run)
         _member_rfm_swap(run)
         run.refresh_from_db()
-        job_run_finish(job, detail=_detail(run, groups))
+        detail = {**_detail(run, groups), "measured": measured, "settled": settled}
+        job_run_finish(job, detail={**detail, "provisional": job.detail.get("provisional")})
     # The change-log rows the chunks took, and the settled store changes, are dead rows:
     # vacuumed now (autovacuum may be off or behind), so that nobody scans them again.
     sql.table_vacuum(CHANGE_LOG)
     sql.table_vacuum(STORE_LOG)
     return True
+
+
+def _measured(job: JobRun) -> int:
+    """The members the run measured from their orders (its chunks' `measured`)."""
+    details = job.chunks.filter(step=MEASURE).values_list("detail", flat=True)
+    return sum((detail or {}).get("measured", 0) for detail in details)
 
 
 def _member_rfm_swap(run: RfmRun) -> None:
@@ -321,15 +310,23 @@ def _member_rfm_swap(run: RfmRun) -> None:
 
 
 def _detail(run: RfmRun, groups: dict[str, int]) -> dict:
-    def text(value):
-        return None if value is None else str(value)
-
     return {
-        "thresholds": {axis: text(getattr(run, f"{axis}_threshold")) for axis in "rfm"},
+        "thresholds": _texts(Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)),
         "window_days": run.window_days,
         "members": run.members,
         "active_members": run.active_members,
-        "base": text(run.base.business_date if run.base_id else None),
-        "measured": run.job_run.chunks.filter(step=MEASURE).aggregate(n=Sum("rows"))["n"] or 0,
+        "base": _text(run.base.business_date if run.base_id else None),
         "groups": groups,
     }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _texts(thresholds: Thresholds) -> dict[str, str | None]:
+    return {axis: _text(getattr(thresholds, axis)) for axis in "rfm"}
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)

@@ -1,5 +1,6 @@
-"""Step 2: the thresholds, set-based over the run's active members: those measured (RfmStage),
-and, in a run from a base, the base's others (the live MemberRfm, R counted from the run's date).
+"""The thresholds, set-based over a run's active members (F >= 1): the run's own MemberRfm
+table once every chunk has written it (`thresholds_compute`), or a sample of the members for
+the provisional thresholds of a run without a base (`provisional_thresholds`).
 """
 
 from decimal import Decimal
@@ -10,26 +11,25 @@ from members.models import RfmRun, ThresholdMethod
 
 from . import sql
 from .contract import Thresholds, mean_of, median_of_middle, middle_window, threshold_round
-from .measure import recency_sql
-
-STAGED = "SELECT recency_days, frequency, monetary FROM members_rfmstage WHERE run_id = %(run)s"
-
-
-def _active(run: RfmRun) -> str:
-    """FROM the run's active members (F >= 1), with their R, F and M."""
-    if not run.base_id:
-        return f"FROM ({STAGED}) a WHERE frequency >= 1"
-    kept = f"""
-        SELECT {recency_sql("cur.last_purchase_on")}, cur.frequency, cur.monetary
-        FROM members_memberrfm cur
-        WHERE NOT EXISTS (SELECT 1 FROM members_rfmstage s
-                          WHERE s.run_id = %(run)s AND s.member_id = cur.member_id)
-    """
-    return f"FROM ({STAGED} UNION ALL {kept}) a WHERE frequency >= 1"
+from .measure import sample_figures
+from .next_table import next_table_name
 
 
-def _params(run: RfmRun, **more) -> dict:
-    return sql.params(run=run.pk, as_of=run.business_date, **more)
+class Source:
+    """Rows with R, F and M (`figures`, a SQL subquery) and its parameters."""
+
+    def __init__(self, figures: str, params: dict):
+        self.figures, self.params = figures, params
+
+    @property
+    def active(self) -> str:
+        """FROM the active members, with their R, F and M."""
+        return f"FROM ({self.figures}) a WHERE frequency >= 1"
+
+
+def run_table(run: RfmRun) -> Source:
+    table = connection.ops.quote_name(next_table_name(run))
+    return Source(f"SELECT recency_days, frequency, monetary FROM {table}", {})
 
 
 class Axis:
@@ -49,19 +49,21 @@ class Axis:
 AXES = (Axis("r", "recency_days"), Axis("f", "frequency"), Axis("m", sql.cents("monetary"), 100))
 
 
-def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
-    """The run's thresholds and its number of active members.
+def thresholds_compute(run: RfmRun, source: Source | None = None) -> tuple[Thresholds, int]:
+    """The run's thresholds and its number of active members, over `source` (the run's table
+    unless given).
 
     A fixed threshold was copied onto the run when it opened; median and mean are taken here,
     and are None when no member is active.
     """
+    source = source or run_table(run)
     means = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEAN]
     medians = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEDIAN]
     if sql.is_postgres():
-        count, totals, values = _one_pass(run, means, medians)
+        count, totals, values = _one_pass(source, means, medians)
     else:
-        count, totals = _active_totals(run, means)
-        values = {axis.name: _median(run, axis, count) if count else None for axis in medians}
+        count, totals = _active_totals(source, means)
+        values = {axis.name: _median(source, axis, count) if count else None for axis in medians}
     for axis in AXES:
         method = axis.method(run)
         if method == ThresholdMethod.FIXED:
@@ -71,8 +73,18 @@ def thresholds_compute(run: RfmRun) -> tuple[Thresholds, int]:
     return Thresholds(**values), count
 
 
+def provisional_thresholds(run: RfmRun) -> Thresholds:
+    """The thresholds the measure chunks take a run's provisional groups against: its base's,
+    else those of a sample of the members (members.rfm.measure.sample_figures)."""
+    if run.base_id:
+        return Thresholds(r=run.base.r_threshold, f=run.base.f_threshold, m=run.base.m_threshold)
+    with sql.local_time_zone():
+        thresholds, _active = thresholds_compute(run, Source(*sample_figures(run)))
+    return thresholds
+
+
 def _one_pass(
-    run: RfmRun, means: list[Axis], medians: list[Axis]
+    source: Source, means: list[Axis], medians: list[Axis]
 ) -> tuple[int, dict[str, Decimal], dict[str, Decimal | None]]:
     """PostgreSQL, one pass over the active members: their number, the sums of `means`, and the
     medians of `medians` by percentile_cont(0.5): the middle value, or the mean of the two middle
@@ -82,7 +94,7 @@ def _one_pass(
     middles = [f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {axis.column})" for axis in medians]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(['COUNT(*)', *sums, *middles])} {_active(run)}", _params(run)
+            f"SELECT {', '.join(['COUNT(*)', *sums, *middles])} {source.active}", source.params
         )
         count, *rest = cursor.fetchone()
     totals = {axis.name: Decimal(total or 0) for axis, total in zip(means, rest, strict=False)}
@@ -93,20 +105,21 @@ def _one_pass(
     return count, totals, values
 
 
-def _active_totals(run: RfmRun, axes: list[Axis]) -> tuple[int, dict[str, Decimal]]:
+def _active_totals(source: Source, axes: list[Axis]) -> tuple[int, dict[str, Decimal]]:
     """The number of active members, and the sum of each of `axes` over them (only those: the
     sums cost more than the count)."""
     sums = "".join(f", SUM({axis.column})" for axis in axes)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*){sums} {_active(run)}", _params(run))
+        cursor.execute(f"SELECT COUNT(*){sums} {source.active}", source.params)
         count, *totals = cursor.fetchone()
     return count, {axis.name: Decimal(total or 0) for axis, total in zip(axes, totals, strict=True)}
 
 
-def _median(run: RfmRun, axis: Axis, count: int) -> Decimal:
+def _median(source: Source, axis: Axis, count: int) -> Decimal:
     offset, limit = middle_window(count)
-    query = f"SELECT {axis.column} AS v {_active(run)} ORDER BY v LIMIT %(limit)s OFFSET %(offset)s"
+    query = f"SELECT {axis.column} AS v {source.active} ORDER BY v"
+    query += " LIMIT %(limit)s OFFSET %(offset)s"
     with connection.cursor() as cursor:
-        cursor.execute(query, _params(run, limit=limit, offset=offset))
+        cursor.execute(query, {**source.params, "limit": limit, "offset": offset})
         middle = [Decimal(value) / axis.scale for (value,) in cursor.fetchall()]
     return median_of_middle(middle)

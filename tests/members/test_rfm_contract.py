@@ -4,12 +4,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
-from members.models import MemberRfm, Order, RfmGroup, RfmRun, RfmStage, ThresholdMethod
+from members.models import MemberRfm, Order, RfmGroup, RfmRun, ThresholdMethod
 from members.rfm import rfm_regroup
-from members.rfm.contract import median_of_middle, middle_window
-from members.rfm.measure import stage_write
+from members.rfm.contract import Thresholds, median_of_middle, middle_window
+from members.rfm.measure import measure_chunk
+from members.rfm.next_table import next_table_create, next_table_name
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import AS_OF, buy, days_ago, figures, local, rfm_settings
 
@@ -284,10 +285,15 @@ def test_a_measure_leaves_the_connections_time_zone_as_django_set_it(store_a):
     member = MemberFactory(home_store=store_a)
     order = buy(member, local(AS_OF, 23, 30), "100.00")
     run = RfmRun.objects.create(business_date=AS_OF, window_days=365)
+    next_table_create(run)
+    unknown = Thresholds(r=None, f=None, m=None)
     with transaction.atomic():
         # when: the measure sets the session zone to Shanghai for its statement
-        stage_write(run, lo=member.pk, hi=member.pk + 1)
+        measure_chunk(run, lo=member.pk, hi=member.pk + 1, provisional=unknown, changes=False)
         # then: a timestamp read after it, in the same transaction, is the same instant
         assert Order.objects.get(pk=order.pk).paid_at == local(AS_OF, 23, 30)
-        staged = RfmStage.objects.get(run=run, member_id=member.pk)
-    assert staged.last_purchase_on == AS_OF
+    table = connection.ops.quote_name(next_table_name(run))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_purchase_on FROM {table} WHERE member_id = %s", [member.pk])
+        (last_purchase_on,) = cursor.fetchone()
+    assert str(last_purchase_on) == str(AS_OF)

@@ -28,25 +28,25 @@ def test_an_order_committed_while_its_range_is_measured_waits_for_the_next_run(
     rfm_regroup(business_date=FIRST)
     buy(early, local(AS_OF - timedelta(days=1), 9), "300.00")
     measured, inserted = threading.Event(), threading.Event()
-    write = measure.stage_write
+    write = measure.measure_chunk
 
-    def stage_write_then_wait(*args, **kwargs):
-        rows = write(*args, **kwargs)
+    def measure_then_wait(*args, **kwargs):
+        done = write(*args, **kwargs)
         measured.set()
         assert inserted.wait(10)  # the other order commits while this chunk is still open
-        return rows
+        return done
 
-    monkeypatch.setattr(runs, "stage_write", stage_write_then_wait)
+    monkeypatch.setattr(runs, "measure_chunk", measure_then_wait)
     chunks = []
     rfm_regroup(business_date=AS_OF - timedelta(days=1), dispatch=chunks.extend)
 
-    def measure_chunk():
+    def chunk_run():
         try:
             rfm_chunk_run(chunk_id=chunks[0], dispatch=runs.run_inline)
         finally:
             connections.close_all()
 
-    worker = threading.Thread(target=measure_chunk)
+    worker = threading.Thread(target=chunk_run)
     worker.start()
     # when: the late member buys while the chunk holds its transaction open
     assert measured.wait(10)
@@ -57,7 +57,7 @@ def test_an_order_committed_while_its_range_is_measured_waits_for_the_next_run(
     assert MemberRfm.objects.get(member=early).order_count == 2
     assert MemberRfm.objects.get(member=late).order_count == 1
     assert list(MemberOrderChange.objects.values_list("member_id", flat=True)) == [late.pk]
-    monkeypatch.setattr(runs, "stage_write", write)
+    monkeypatch.setattr(runs, "measure_chunk", write)
     # and the next run measures it
     nxt = rfm_regroup(business_date=AS_OF)
     assert nxt.base.business_date == AS_OF - timedelta(days=1)

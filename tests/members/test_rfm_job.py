@@ -18,7 +18,7 @@ from jobs.models import JobChunk, JobStatus
 from members import tasks
 from members.demo import seed_demo
 from members.errors import RuleViolation
-from members.models import Member, MemberRfm, RfmGroup, RfmGroupChange, RfmRun, RfmStage
+from members.models import Member, MemberRfm, RfmGroup, RfmGroupChange, RfmRun
 from members.rfm import rfm_chunk_run, rfm_regroup, runs, thresholds
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import (
@@ -29,6 +29,7 @@ from tests.members.rfm_helpers import (
     rfm_results_delete,
     rfm_settings,
     rfm_snapshot,
+    run_tables,
 )
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_first_run_groups_every_member_and_records_no_change(chain, store_a):
     members = Member.objects.values_list("home_store", "rfm__group")
     assert {(c.store_id, c.group): c.members for c in run.group_counts.all()} == Counter(members)
     assert not JobChunk.objects.filter(run=run.job_run_id).exclude(detail={}).exists()
-    assert not RfmStage.objects.exists()
+    assert run_tables() == []
     job = run.job_run
     assert (job.status, job.step) == (JobStatus.FINISHED, "finish")
     assert job.detail["members"] == len(chain) and sum(job.detail["groups"].values()) == len(chain)
@@ -109,20 +110,19 @@ def test_the_run_swaps_in_a_member_rfm_table_as_the_migrations_made_it(chain):
 
 
 def test_readers_see_the_last_finished_run_until_the_next_one_finishes(chain):
-    # given: the first night finished; the second one's classify step half done
+    # given: the first night finished; the second one's measure step half done
     rfm_regroup(business_date=DAY_BEFORE, chunk_size=4)
     live = rfm_snapshot()["member_rfm"]
-    measure, classify = [], []
+    measure = []
     rfm_regroup(business_date=AS_OF, chunk_size=4, dispatch=measure.extend)
-    for chunk_id in measure:
-        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
-    for chunk_id in classify[: len(classify) // 2]:
-        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    assert len(measure) > 1
+    for chunk_id in measure[: len(measure) // 2]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=measure.extend)
     # then
     assert rfm_snapshot()["member_rfm"] == live
     # when
-    for chunk_id in classify[len(classify) // 2 :]:
-        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
+    for chunk_id in measure[len(measure) // 2 :]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=measure.extend)
     # then
     assert set(MemberRfm.objects.values_list("as_of", flat=True)) == {AS_OF}
 
@@ -200,12 +200,11 @@ class FailOnce:
 @pytest.mark.parametrize(
     ("step_function", "at"),
     [
-        ("stage_write", 2),  # during measure
-        ("thresholds_compute", 1),  # measure done, the advance rolled back with it
-        ("next_table_create", 1),  # thresholds taken, the advance rolled back with them
-        ("classify_chunk", 3),  # during classify
-        ("stage_clear", 1),  # classify done, the finish rolled back
-        ("next_table_swap", 1),  # the stage emptied, the finish rolled back with it
+        ("measure_chunk", 2),  # during measure
+        ("thresholds_compute", 1),  # measure done, the finish rolled back
+        ("settle", 1),  # thresholds taken and the key built, the finish rolled back with them
+        ("group_counts_write", 1),  # groups settled, the finish rolled back with them
+        ("next_table_swap", 1),  # counts written, the finish rolled back with them
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):
@@ -228,58 +227,27 @@ def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, ste
     assert after_resume == rfm_snapshot()
 
 
-@pytest.mark.parametrize("emptied_after", ["measure", "first_classify_chunk"])
-def test_a_stage_emptied_mid_run_is_measured_again(chain, emptied_after):
-    # given: the stage loses its rows mid-run, as an UNLOGGED table does in a server crash
-    def empty_stage():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM members_rfmstage")
-
-    measure, classify = [], []
-    rfm_regroup(business_date=AS_OF, chunk_size=4, dispatch=measure.extend)
-    for chunk_id in measure[:-1]:
-        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
-    if emptied_after == "measure":
-        empty_stage()
-    rfm_chunk_run(chunk_id=measure[-1], dispatch=classify.extend)
-    assert len(classify) > 1
-    rfm_chunk_run(chunk_id=classify[0], dispatch=classify.extend)
-    if emptied_after == "first_classify_chunk":
-        empty_stage()
-    # when
-    for chunk_id in classify[1:]:
-        rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
-    # then: the same results as a clean run
-    after_crash = rfm_snapshot()
-    assert after_crash["finished"] == [(AS_OF,)]
-    rfm_results_delete()
-    rfm_regroup(business_date=AS_OF, chunk_size=4)
-    assert after_crash == rfm_snapshot()
-
-
 @pytest.mark.postgres
 def test_one_pass_medians_equal_the_middle_values_in_order(store_a, store_b):
-    # given: a run measured, its stage not yet classified (20, then 21 active members)
+    # given: a run finished (20, then 21 active members)
     for members, seed in ((31, 4), (1, 5)):
         population([store_a, store_b], members=members, seed=seed)
-        measure, classify = [], []
-        rfm_regroup(business_date=AS_OF, chunk_size=7, dispatch=measure.extend)
-        run = RfmRun.objects.get(business_date=AS_OF)
-        for chunk_id in measure:
-            rfm_chunk_run(chunk_id=chunk_id, dispatch=classify.extend)
-        run.refresh_from_db()
+        run = rfm_regroup(business_date=AS_OF, chunk_size=7)
         count = run.active_members
+        source = thresholds.Source(
+            f"SELECT recency_days, frequency, monetary FROM {MemberRfm._meta.db_table}", {}
+        )
         # when
         axes = list(thresholds.AXES)
-        one_pass = thresholds._one_pass(run, [], axes)[2]
+        one_pass = thresholds._one_pass(source, [], axes)[2]
         # then
-        assert one_pass == {a.name: thresholds._median(run, a, count) for a in axes}
+        assert one_pass == {a.name: thresholds._median(source, a, count) for a in axes}
         assert one_pass == {"r": run.r_threshold, "f": run.f_threshold, "m": run.m_threshold}
         rfm_results_delete()
 
 
 def test_resume_skips_finished_chunks(chain, monkeypatch):
-    monkeypatch.setattr(runs, "classify_chunk", FailOnce(runs.classify_chunk, at=2))
+    monkeypatch.setattr(runs, "measure_chunk", FailOnce(runs.measure_chunk, at=2))
     with pytest.raises(RuntimeError):
         rfm_regroup(business_date=AS_OF, chunk_size=4)
     finished_before = set(
@@ -306,12 +274,9 @@ def test_chunk_queries_do_not_grow_with_its_members(store_a, store_b):
     def queries_per_chunk(business_date):
         measure = []
         rfm_regroup(business_date=business_date, dispatch=measure.extend)
-        classify = []
-        with CaptureQueriesContext(connection) as measuring:
-            rfm_chunk_run(chunk_id=measure[0], dispatch=classify.extend)
-        with CaptureQueriesContext(connection) as classifying:
-            rfm_chunk_run(chunk_id=classify[0], dispatch=classify.extend)
-        return len(measuring), len(classifying)
+        with CaptureQueriesContext(connection) as measuring:  # the chunk, then the finish
+            rfm_chunk_run(chunk_id=measure[0], dispatch=measure.extend)
+        return len(measuring)
 
     people = population([store_a, store_b], members=3, seed=1)
     rfm_regroup(business_date=DAY_BEFORE - timedelta(days=1))  # changes are recorded from now
@@ -320,7 +285,7 @@ def test_chunk_queries_do_not_grow_with_its_members(store_a, store_b):
     population([store_a, store_b], members=40, seed=2)
     # when
     many = queries_per_chunk(AS_OF)
-    # then: one chunk per step each time, 43 members in the second
+    # then: one chunk each time, 43 members in the second
     assert MemberRfm.objects.filter(as_of=AS_OF).count() == 43
     assert many == few
 

@@ -109,9 +109,9 @@ def wait_until(condition, *, timeout: float, what: str, log: Path):
     pytest.fail(f"timed out after {timeout} s waiting for {what}\n{log.read_text()[-3000:]}")
 
 
-def classify_chunk_mid_transaction():
-    """A classify chunk started after another finished, while a backend is inside a transaction."""
-    chunks = JobChunk.objects.filter(step="classify")
+def chunk_mid_transaction():
+    """A measure chunk started after another finished, while a backend is inside a transaction."""
+    chunks = JobChunk.objects.filter(step="measure")
     if not chunks.filter(status=JobStatus.FINISHED).exists():
         return None
     running = chunks.filter(status=JobStatus.RUNNING).first()
@@ -133,9 +133,7 @@ def test_a_worker_killed_mid_chunk_leaves_a_run_that_finishes_as_a_clean_one(
     workers = [worker_start(broker, chunk_delay=CHUNK_DELAY, log=log)]
     try:
         broker.send("members.regroup_start", AS_OF.isoformat())
-        victim = wait_until(
-            classify_chunk_mid_transaction, timeout=40, what="a classify chunk", log=log
-        )
+        victim = wait_until(chunk_mid_transaction, timeout=40, what="a measure chunk", log=log)
         # when: the worker dies inside the chunk's transaction
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=10)

@@ -1,0 +1,122 @@
+"""The groups a run writes: its members' group changes, its group sizes per store, and the
+settle that turns the measure chunks' provisional groups into the run's (at its finish, once the
+thresholds are known)."""
+
+from django.db import connection
+
+from jobs.models import JobChunk
+from members.models import RfmRun
+
+from . import sql
+from .contract import Thresholds, group_case_sql, threshold_params
+from .next_table import next_table_name
+
+# The settle's work table: one row per member whose provisional group was wrong.
+SETTLED = "members_rfm_settled"
+
+
+def in_chunk(column: str) -> str:
+    return f"{column} >= %(lo)s AND {column} < %(hi)s"
+
+
+def changes_sql(rows: str, *, group: str = '"group"', live_in_chunk: bool = True) -> str:
+    """A change row for each of the written `rows` (member, `group`, home store) whose group
+    differs from the member's at the last finished run, in the live MemberRfm until this run
+    finishes (from blank: first grouped since). No conflict check: a chunk writes its change
+    rows with its rows of the run's table and its `finished` mark, in one transaction, and the
+    settle deletes a member's row before writing it again (a duplicate would fail, not pass
+    silently)."""
+    in_range = f" AND {in_chunk('cur.member_id')}" if live_in_chunk else ""
+    return f"""
+        INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
+                                            store_id)
+        SELECT r.member_id, {sql.date_param("as_of")}, COALESCE(cur."group", ''), r.{group},
+               r.home_store_id
+        FROM {rows} r
+        LEFT JOIN members_memberrfm cur ON cur.member_id = r.member_id{in_range}
+        WHERE COALESCE(cur."group", '') <> r.{group}
+    """
+
+
+def counts_sql(rows: str) -> str:
+    """The group sizes per store of the written `rows`: (store_id, to_group, n)."""
+    return (
+        f'SELECT home_store_id AS store_id, "group" AS to_group, count(*) AS n'
+        f' FROM {rows} r GROUP BY home_store_id, "group"'
+    )
+
+
+def settle(run: RfmRun, thresholds: Thresholds, *, changes: bool) -> int:
+    """Give every member of the run's table the group its figures have at the run's
+    `thresholds`, in the finish's transaction: the rows whose provisional group differs go to
+    the work table SETTLED (member, store, provisional group, group) in one pass, take their
+    group, and, with `changes`, get their change rows written again. Returns the members
+    settled; `group_counts_write` reads the work table, `settled_drop` drops it."""
+    table = connection.ops.quote_name(next_table_name(run))
+    case = group_case_sql(thresholds, stage="n")
+    values = {**sql.params(as_of=run.business_date), **threshold_params(thresholds)}
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SETTLED}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {SETTLED} (member_id bigint PRIMARY KEY,"
+            " home_store_id bigint, from_group varchar(24), to_group varchar(24))"
+        )
+        cursor.execute(
+            f"""INSERT INTO {SETTLED} (member_id, home_store_id, from_group, to_group)
+                SELECT n.member_id, n.home_store_id, n."group", {case}
+                FROM {table} n WHERE n."group" <> {case}""",
+            values,
+        )
+        settled = max(cursor.rowcount, 0)
+        if not settled:
+            return 0
+        sql.table_analyze(SETTLED)
+        cursor.execute(
+            f"""UPDATE {table} SET "group" = s.to_group FROM {SETTLED} s
+                WHERE s.member_id = {table}.member_id"""
+        )
+        if changes:
+            cursor.execute(
+                f"""DELETE FROM members_rfmgroupchange
+                    WHERE business_date = {sql.date_param("as_of")}
+                      AND member_id IN (SELECT member_id FROM {SETTLED})""",
+                values,
+            )
+            cursor.execute(changes_sql(SETTLED, group="to_group", live_in_chunk=False), values)
+    return settled
+
+
+def group_counts_write(run: RfmRun, *, step: str, settled: int) -> None:
+    """The run's group sizes per store (RfmGroupCount): the counts of its chunks of `step`
+    added up, with the settled members (`settle`) moved from their provisional group to their
+    group, in one statement; the chunks' counts are then emptied (up to stores x groups entries
+    a chunk, night after night, would otherwise pile up)."""
+    chunks = JobChunk.objects.filter(run_id=run.job_run_id, step=step)
+    chunk = JobChunk._meta.db_table
+    moved = (
+        f""" UNION ALL SELECT home_store_id, from_group, -1 FROM {SETTLED}
+             UNION ALL SELECT home_store_id, to_group, 1 FROM {SETTLED}"""
+        if settled
+        else ""
+    )
+    query = f"""
+        INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
+        SELECT %(run)s, store_id, grp, SUM(n)
+        FROM (
+            SELECT CAST(x.value ->> 0 AS bigint) AS store_id, x.value ->> 1 AS grp,
+                   CAST(x.value ->> 2 AS integer) AS n
+            FROM {chunk} c CROSS JOIN {sql.json_array_items("c.detail", "counts")} x
+            WHERE c.run_id = %(job)s AND c.step = %(step)s
+            {moved}
+        ) counted
+        GROUP BY store_id, grp
+        HAVING SUM(n) > 0
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"run": run.pk, "job": run.job_run_id, "step": step})
+    chunks.update(detail={})
+
+
+def settled_drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SETTLED}")
