@@ -13,8 +13,9 @@ about 0.1M orders, one holding about 1M, and all members:
   planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
-- prints where the time went: the measure chunks, the classify chunks, and the rest (opening,
-  thresholds, finish), with the date logging, thresholds, group counts and table swap in it;
+- prints where the time went: the measure chunks, and the rest (the opening and the finish),
+  with the date logging, provisional thresholds, thresholds, key, settle, group counts and table
+  swap in it;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5). On all orders this is done `--repeat` times, regroup and
@@ -63,10 +64,10 @@ from members.rfm.measure import measure_bounds  # noqa: E402
 RFM_TABLES = (
     "members_rfmgroupchange",
     "members_rfmgroupcount",
-    "members_rfmstage",
     "members_memberrfm",
 )
 SCRATCH = "bench_rfm_one_statement"
+RUN_TABLES = "members\\_memberrfm\\_next\\_%%"
 
 # The whole regroup in one statement, written by hand: per-member figures in one GROUP BY (on the
 # orders' net cents, as the regroup reads them), the medians by percentile_cont (M in cents, so
@@ -121,6 +122,8 @@ def sql(statement: str, params=None):
 
 def rfm_clear() -> None:
     sql(f"TRUNCATE {', '.join(RFM_TABLES)}, members_memberorderchange, members_memberstorechange")
+    for (table,) in sql("SELECT tablename FROM pg_tables WHERE tablename LIKE %s", [RUN_TABLES]):
+        sql(f'DROP TABLE "{table}"')  # of a run interrupted in an earlier benchmark
     job_runs = "SELECT job_run_id FROM members_rfmrun"
     sql(f"DELETE FROM jobs_jobchunk WHERE run_id IN ({job_runs})")
     sql("DELETE FROM members_rfmrun")
@@ -186,7 +189,10 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 # calls (members.rfm.runs imports them by name): what "rest" is made of.
 REST_PARTS = {
     "dates_log": "date logging",
+    "provisional_thresholds": "provisional thresholds",
     "thresholds_compute": "thresholds",
+    "next_table_key": "key",
+    "settle": "settle",
     "group_counts_write": "group counts",
     "_member_rfm_swap": "swap",
 }

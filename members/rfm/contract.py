@@ -13,6 +13,7 @@ recent when R <= the R threshold, has high F when F > the F threshold and high M
 M > the M threshold. A member without any counted order is `no_purchase`.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -79,12 +80,15 @@ def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
     """A SQL CASE giving the group of the measured row `stage` (absent, or with no counted
     order: no purchase).
 
-    Uses the parameters `r_threshold`, `f_threshold`, `m_threshold` (see `threshold_params`).
-    A null threshold makes its test false: "not recent", "low F", "low M". Nested, so a row is
-    tested three times, not up to 24 (a regroup evaluates it twice per member).
+    Uses the parameters of `threshold_params`. A null threshold makes its test false: "not
+    recent", "low F", "low M". Nested, so a row is tested three times, not up to 24. R and F are
+    whole numbers, compared with the whole part of their thresholds (R <= t exactly when
+    R <= floor(t), F > t exactly when F > floor(t)): integer comparisons, where comparing them
+    as decimals took the settle's pass over 1M members 0.18-0.28 s instead of 0.08-0.15 s
+    (scratch timings, not a benchmark).
     """
-    recent = _test(f"{stage}.recency_days <= {_param('r_threshold')}", thresholds.r)
-    high_f = _test(f"{stage}.frequency > {_param('f_threshold')}", thresholds.f)
+    recent = _test(f"{stage}.recency_days <= %(r_whole)s", thresholds.r)
+    high_f = _test(f"{stage}.frequency > %(f_whole)s", thresholds.f)
     high_m = _test(f"{stage}.monetary > {_param('m_threshold')}", thresholds.m)
 
     def by_m(flags: tuple[bool, bool]) -> str:
@@ -103,7 +107,15 @@ def group_case_sql(thresholds: Thresholds, *, stage: str) -> str:
 
 
 def threshold_params(thresholds: Thresholds) -> dict:
-    return {"r_threshold": thresholds.r, "f_threshold": thresholds.f, "m_threshold": thresholds.m}
+    return {
+        "r_whole": _whole(thresholds.r),
+        "f_whole": _whole(thresholds.f),
+        "m_threshold": thresholds.m,
+    }
+
+
+def _whole(threshold: Decimal | None) -> int | None:
+    return None if threshold is None else math.floor(threshold)
 
 
 def _param(name: str) -> str:
