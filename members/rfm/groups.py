@@ -22,19 +22,26 @@ def in_chunk(column: str) -> str:
 def changes_sql(rows: str, *, group: str = '"group"', live_in_chunk: bool = True) -> str:
     """A change row for each of the written `rows` (member, `group`, home store) whose group
     differs from the member's at the last finished run, in the live MemberRfm until this run
-    finishes (from blank: first grouped since). No conflict check: a chunk writes its change
-    rows with its rows of the run's table and its `finished` mark, in one transaction, and the
-    settle deletes a member's row before writing it again (a duplicate would fail, not pass
+    finishes (from blank: first grouped since). The live rows are joined over the chunk's range
+    (`live_in_chunk`), or looked up one by one by key (a few thousand settled members: a join
+    would read the whole live table). No conflict check: a chunk writes its change rows with
+    its rows of the run's table and its `finished` mark, in one transaction, and the settle
+    deletes a member's row before writing it again (a duplicate would fail, not pass
     silently)."""
-    in_range = f" AND {in_chunk('cur.member_id')}" if live_in_chunk else ""
+    if live_in_chunk:
+        live = 'cur."group"'
+        in_range = in_chunk("cur.member_id")
+        join = f"LEFT JOIN members_memberrfm cur ON cur.member_id = r.member_id AND {in_range}"
+    else:
+        live = '(SELECT cur."group" FROM members_memberrfm cur WHERE cur.member_id = r.member_id)'
+        join = ""
     return f"""
         INSERT INTO members_rfmgroupchange (member_id, business_date, from_group, to_group,
                                             store_id)
-        SELECT r.member_id, {sql.date_param("as_of")}, COALESCE(cur."group", ''), r.{group},
+        SELECT r.member_id, {sql.date_param("as_of")}, COALESCE({live}, ''), r.{group},
                r.home_store_id
-        FROM {rows} r
-        LEFT JOIN members_memberrfm cur ON cur.member_id = r.member_id{in_range}
-        WHERE COALESCE(cur."group", '') <> r.{group}
+        FROM {rows} r {join}
+        WHERE COALESCE({live}, '') <> r.{group}
     """
 
 
@@ -46,36 +53,50 @@ def counts_sql(rows: str) -> str:
     )
 
 
-def settle(run: RfmRun, thresholds: Thresholds, *, changes: bool) -> int:
+def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, changes: bool) -> int:
     """Give every member of the run's table the group its figures have at the run's
-    `thresholds`, in the finish's transaction: the rows whose provisional group differs go to
-    the work table SETTLED (member, store, provisional group, group) in one pass, take their
-    group, and, with `changes`, get their change rows written again. Returns the members
+    `thresholds`, in the finish's transaction, after its key is built: the rows whose
+    provisional group (at the `provisional` thresholds the chunks wrote them with) differs take
+    their group in one pass, and go to the work table SETTLED (member, store, provisional
+    group, group); with `changes`, their change rows are written again. Returns the members
     settled; `group_counts_write` reads the work table, `settled_drop` drops it."""
     table = connection.ops.quote_name(next_table_name(run))
     case = group_case_sql(thresholds, stage="n")
-    values = {**sql.params(as_of=run.business_date), **threshold_params(thresholds)}
+    values = {
+        **sql.params(as_of=run.business_date),
+        **threshold_params(thresholds),
+        **threshold_params(provisional, prefix="provisional_"),
+    }
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {SETTLED}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {SETTLED} (member_id bigint PRIMARY KEY,"
             " home_store_id bigint, from_group varchar(24), to_group varchar(24))"
         )
-        cursor.execute(
-            f"""INSERT INTO {SETTLED} (member_id, home_store_id, from_group, to_group)
-                SELECT n.member_id, n.home_store_id, n."group", {case}
-                FROM {table} n WHERE n."group" <> {case}""",
-            values,
-        )
+        columns = f"INSERT INTO {SETTLED} (member_id, home_store_id, from_group, to_group)"
+        if sql.is_postgres():
+            # One pass, no join: a row's figures are unchanged, so its provisional group is the
+            # provisional CASE of the updated row.
+            was = group_case_sql(provisional, stage="n", prefix="provisional_")
+            cursor.execute(
+                f"""WITH s AS (UPDATE {table} n SET "group" = {case} WHERE n."group" <> {case}
+                               RETURNING n.member_id, n.home_store_id, {was}, n."group")
+                    {columns} SELECT * FROM s""",
+                values,
+            )
+        else:
+            cursor.execute(
+                f"""{columns} SELECT n.member_id, n.home_store_id, n."group", {case}
+                    FROM {table} n WHERE n."group" <> {case}""",
+                values,
+            )
+            cursor.execute(
+                f"""UPDATE {table} SET "group" = (SELECT s.to_group FROM {SETTLED} s
+                                                  WHERE s.member_id = {table}.member_id)
+                    WHERE member_id IN (SELECT member_id FROM {SETTLED})"""
+            )
         settled = max(cursor.rowcount, 0)
-        if not settled:
-            return 0
-        sql.table_analyze(SETTLED)
-        cursor.execute(
-            f"""UPDATE {table} SET "group" = s.to_group FROM {SETTLED} s
-                WHERE s.member_id = {table}.member_id"""
-        )
-        if changes:
+        if settled and changes:
             cursor.execute(
                 f"""DELETE FROM members_rfmgroupchange
                     WHERE business_date = {sql.date_param("as_of")}

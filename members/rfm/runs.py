@@ -149,13 +149,14 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
             dates_log(run)
         next_table_create(run)
         provisional = provisional_thresholds(run)
-        JobRun.objects.filter(pk=job.pk).update(detail={"provisional": _texts(provisional)})
+        job.detail = {"provisional": _texts(provisional)}
+        job.save(update_fields=["detail"])
     return run
 
 
-def _provisional(run: RfmRun) -> Thresholds:
-    """The run's provisional thresholds, as its opening stored them."""
-    stored = run.job_run.detail.get("provisional", {})
+def _provisional(job: JobRun) -> Thresholds:
+    """The run's provisional thresholds, as its opening stored them on its job run."""
+    stored = job.detail.get("provisional", {})
     return Thresholds(**{axis: _decimal(stored.get(axis)) for axis in "rfm"})
 
 
@@ -232,7 +233,11 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
     sql.job_statement_settings()
     _superseded_check(run)
     return measure_chunk(
-        run, lo=chunk.lo, hi=chunk.hi, provisional=_provisional(run), changes=_has_previous(run)
+        run,
+        lo=chunk.lo,
+        hi=chunk.hi,
+        provisional=_provisional(run.job_run),
+        changes=_has_previous(run),
     )
 
 
@@ -271,7 +276,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
             active_members=active,
         )
         next_table_key(run)
-        settled = settle(run, thresholds, changes=_has_previous(run))
+        settled = settle(run, thresholds, _provisional(job), changes=_has_previous(run))
         measured = _measured(job)
         group_counts_write(run, step=MEASURE, settled=settled)
         settled_drop()

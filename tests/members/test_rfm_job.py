@@ -20,6 +20,7 @@ from members.demo import seed_demo
 from members.errors import RuleViolation
 from members.models import Member, MemberRfm, RfmGroup, RfmGroupChange, RfmRun
 from members.rfm import rfm_chunk_run, rfm_regroup, runs, thresholds
+from members.rfm.contract import Thresholds
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import (
     AS_OF,
@@ -145,6 +146,40 @@ def test_next_run_records_only_the_members_whose_group_changed(store_a, store_b)
         (returning.pk, G.ORDINARY_WINBACK, G.IMPORTANT_DEVELOPMENT, store_b.pk)
     ]
     assert MemberRfm.objects.get(member=staying).as_of == AS_OF
+
+
+@pytest.mark.parametrize(
+    "provisional",
+    [
+        Thresholds(r=Decimal(0), f=Decimal(0), m=Decimal(0)),
+        Thresholds(r=Decimal(9999), f=Decimal(999), m=Decimal("999999.99")),
+        Thresholds(r=None, f=None, m=None),
+    ],
+    ids=["low", "high", "none"],
+)
+def test_any_provisional_thresholds_settle_to_the_runs_groups(chain, monkeypatch, provisional):
+    # given: both nights run with the provisional thresholds the opening takes, members
+    # buying in between
+    def nights():
+        rfm_regroup(business_date=DAY_BEFORE, chunk_size=4)
+        if not expected:
+            for member in chain[::3]:
+                buy(member, days_ago(0), "3000.00")
+        return rfm_regroup(business_date=AS_OF, chunk_size=4)
+
+    expected = {}
+    nights()
+    expected = rfm_snapshot()
+    assert expected["changes"]
+    rfm_results_delete()
+    # when: their chunks write every group against far-off ones instead
+    monkeypatch.setattr(runs, "provisional_thresholds", lambda run: provisional)
+    run = nights()
+    # then: the finish settles them to the same groups, group changes and group counts
+    assert run.job_run.detail["settled"] > 0
+    assert rfm_snapshot() == expected
+    members = Member.objects.values_list("home_store", "rfm__group")
+    assert {(c.store_id, c.group): c.members for c in run.group_counts.all()} == Counter(members)
 
 
 def test_rerun_of_a_finished_date_writes_nothing(chain):
