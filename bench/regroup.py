@@ -13,9 +13,9 @@ about 0.1M orders, one holding about 1M, and all members:
   planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
-- prints where the time went: the measure chunks, and the rest (the opening and the finish),
-  with the date logging, provisional thresholds, thresholds, key, settle, group counts and table
-  swap in it;
+- prints where the time went: the measure chunks, the prepare chunks (the thresholds beside the
+  key and statistics of the run's table), and the rest (the opening and the finish), with the
+  date logging, provisional thresholds, settle, group counts and table swap in it;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5). On all orders this is done `--repeat` times, regroup and
@@ -190,8 +190,6 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 REST_PARTS = {
     "dates_log": "date logging",
     "provisional_thresholds": "provisional thresholds",
-    "thresholds_compute": "thresholds",
-    "next_table_key": "key",
     "settle": "settle",
     "group_counts_write": "group counts",
     "_member_rfm_swap": "swap",

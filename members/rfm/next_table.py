@@ -4,18 +4,19 @@ A regroup rewrites every member's MemberRfm row. Updating a million indexed rows
 each row twice (the new version, and the index entries of both), left a million dead rows for
 vacuum every night, and let readers see a half-regrouped chain while the chunks ran. Instead the
 measure chunks fill a table of the run's own, with MemberRfm's columns and no index
-(`members_memberrfm_next_<run id>`, created when the run opens); the finish builds its primary
-key (`next_table_key`) before it settles the groups, then MemberRfm's secondary indexes (it has
-none at present: MemberRfm.Meta says why), drops the live table and renames the new one into
-its place, in the finish's transaction. Readers see the previous run's table, whole, until that
-commit, and this run's after.
+(`members_memberrfm_next_<run id>`, created when the run opens); once they are done its primary
+key is built (`next_table_key`) and the table analysed, beside the thresholds; the finish settles
+the groups, builds MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says
+why; one would need its statistics taken after it), drops the live table and renames the new
+one into its place, in the finish's transaction. Readers see the previous run's table, whole,
+until that commit, and this run's after.
 
-The primary key is built at the finish, in one sort, on PostgreSQL: kept during the fill, every
+The primary key is built after the fill, in one sort, on PostgreSQL: kept during the fill, every
 chunk's insert paid for it row by row. At 1M members, two workers, the step that filled the
-table took 1.89-2.03 s with it and 1.41-1.59 s without, while the build at the finish took
-0.16 s to 0.31-0.35 s (bench/regroup.py, three and six runs). A chunk writes its range once, in
+table (then a classify step) took 1.89-2.03 s with it and 1.41-1.59 s without, while the build
+took 0.16 s to 0.31-0.35 s (bench/regroup.py, three and six runs). A chunk writes its range once, in
 the transaction that marks it finished, so the build finds no duplicate; if it ever did, the
-finish would fail, not pass it on. SQLite (the demo) keeps the key from the start: it cannot add
+run would fail, not pass it on. SQLite (the demo) keeps the key from the start: it cannot add
 one to a table.
 
 The DDL comes from Django's schema editor for a copy of the model (never entered: the SQLite
@@ -57,13 +58,14 @@ def next_table_drop(run: RfmRun) -> None:
 
 
 def next_table_key(run: RfmRun) -> None:
-    """Build the run's table's primary key index, once every chunk has written its rows, on
-    PostgreSQL (SQLite's table has its key from the start)."""
+    """Build the run's table's primary key index (unless built already), once every chunk has
+    written its rows, on PostgreSQL (SQLite's table has its key from the start)."""
     if sql.is_postgres():
         table = next_table_name(run)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"CREATE UNIQUE INDEX {_quoted(_pkey(table))} ON {_quoted(table)} (member_id)"
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {_quoted(_pkey(table))}"
+                f" ON {_quoted(table)} (member_id)"
             )
 
 
@@ -83,7 +85,6 @@ def next_table_swap(run: RfmRun) -> None:
         if sql.is_postgres():
             for index in _indexes(temporary):
                 cursor.execute(str(index.create_sql(_model(table), editor)))
-            sql.table_analyze(table)
         cursor.execute(f"DROP TABLE {_quoted(LIVE_TABLE)}")
         cursor.execute(f"ALTER TABLE {_quoted(table)} RENAME TO {_quoted(LIVE_TABLE)}")
         if sql.is_postgres():

@@ -7,10 +7,11 @@
    member of its range to the run's table with a provisional group, with the group changes
    since the last finished run and its group sizes per store kept on its chunk record
    (members.rfm.measure).
-3. When the last chunk is done, one caller wins the advance to `finish`: the thresholds over
-   the run's table, its primary key, the groups settled (members.rfm.groups), the group counts
-   (RfmGroupCount) added up from the chunks' and the settle's, the run's totals, the table
-   swapped in, the job run finished.
+3. `prepare`, two chunks side by side: the thresholds over the run's table, stored on the run;
+   the table's primary key and planner statistics.
+4. When both are done, one caller wins the advance to `finish`: the groups settled
+   (members.rfm.groups), the group counts (RfmGroupCount) added up from the chunks' and the
+   settle's, the run's totals, the table swapped in, the job run finished.
 
 A chunk's writes commit with its `finished` mark and the finish commits as one, so a run killed
 anywhere and re-run ends as a clean run would. `dispatch` sends chunk ids to be run: in-process
@@ -35,6 +36,7 @@ from jobs.services import (
     id_ranges,
     job_chunk_execute,
     job_chunks_left,
+    job_chunks_plan,
     job_run_advance,
     job_run_fail,
     job_run_finish,
@@ -60,12 +62,16 @@ from .next_table import (
     next_table_create,
     next_table_drop,
     next_table_key,
+    next_table_name,
     next_table_swap,
 )
 from .thresholds import provisional_thresholds, thresholds_compute
 
 JOB = "members.rfm_regroup"
-MEASURE, FINISH = "measure", "finish"
+MEASURE, PREPARE, FINISH = "measure", "prepare", "finish"
+# The prepare step's two chunks, run side by side: the thresholds over the run's table, and its
+# primary key and planner statistics (as (lo, hi): a chunk is a range).
+THRESHOLDS_PART, KEY_PART = (0, 1), (1, 2)
 # Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
 DEFAULT_CHUNK_SIZE = 100_000
 
@@ -231,6 +237,8 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
     sql.job_statement_settings()
+    if chunk.step == PREPARE:
+        return _thresholds_take(run) if chunk.lo == THRESHOLDS_PART[0] else _key_build(run)
     _superseded_check(run)
     return measure_chunk(
         run,
@@ -239,6 +247,26 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
         provisional=_provisional(run.job_run),
         changes=_has_previous(run),
     )
+
+
+def _thresholds_take(run: RfmRun) -> ChunkDone:
+    """The run's thresholds and active members, over its table, stored on the run."""
+    thresholds, active = thresholds_compute(run)
+    RfmRun.objects.filter(pk=run.pk).update(
+        r_threshold=thresholds.r,
+        f_threshold=thresholds.f,
+        m_threshold=thresholds.m,
+        active_members=active,
+    )
+    return ChunkDone(rows=active, detail={})
+
+
+def _key_build(run: RfmRun) -> ChunkDone:
+    """The run's table's primary key, which the settle updates by, and its planner statistics
+    (the settle changes a few groups at most, the previews read it as soon as it is live)."""
+    next_table_key(run)
+    sql.table_analyze(next_table_name(run))
+    return ChunkDone(rows=0, detail={})
 
 
 def _has_previous(run: RfmRun) -> bool:
@@ -258,24 +286,26 @@ def _push(run: RfmRun, *, dispatch: Dispatch, redispatch: bool) -> None:
         if redispatch:
             dispatch(left)
         return
-    advance = {MEASURE: _finish}[job.step]
+    advance = {MEASURE: _prepare_begin, PREPARE: _finish}[job.step]
     if advance(run, job):
         _push(run, dispatch=dispatch, redispatch=True)
 
 
+def _prepare_begin(run: RfmRun, job: JobRun) -> bool:
+    with transaction.atomic():
+        if not job_run_advance(job, from_step=MEASURE, to_step=PREPARE):
+            return False
+        job_chunks_plan(job, step=PREPARE, ranges=[THRESHOLDS_PART, KEY_PART])
+    return True
+
+
 def _finish(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
-        if not job_run_advance(job, from_step=MEASURE, to_step=FINISH):
+        if not job_run_advance(job, from_step=PREPARE, to_step=FINISH):
             return False
         sql.job_statement_settings()
-        thresholds, active = thresholds_compute(run)
-        RfmRun.objects.filter(pk=run.pk).update(
-            r_threshold=thresholds.r,
-            f_threshold=thresholds.f,
-            m_threshold=thresholds.m,
-            active_members=active,
-        )
-        next_table_key(run)
+        run.refresh_from_db()
+        thresholds = Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
         settled = settle(run, thresholds, _provisional(job), changes=_has_previous(run))
         measured = _measured(job)
         group_counts_write(run, step=MEASURE, settled=settled)
