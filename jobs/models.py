@@ -26,7 +26,7 @@ class JobRun(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=JobStatus, default=JobStatus.PENDING
     )
-    # The step the run is in, for jobs with several passes (e.g. measure, then classify).
+    # The step the run is in, for jobs with several passes (e.g. measure, then prepare).
     step = models.CharField(_("步骤"), max_length=30, blank=True, default="")
     chunk_total = models.PositiveIntegerField(_("分片数"), default=0)
     chunk_done = models.PositiveIntegerField(_("已完成分片"), default=0)
