@@ -61,7 +61,7 @@ def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, chan
     group, group); with `changes`, their change rows are written again. Returns the members
     settled; `group_counts_write` reads the work table, `settled_drop` drops it."""
     table = connection.ops.quote_name(next_table_name(run))
-    case = group_case_sql(thresholds, stage="n")
+    case = group_case_sql(thresholds, row="n")
     values = {
         **sql.params(as_of=run.business_date),
         **threshold_params(thresholds),
@@ -77,7 +77,7 @@ def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, chan
         if sql.is_postgres():
             # One pass, no join: a row's figures are unchanged, so its provisional group is the
             # provisional CASE of the updated row.
-            was = group_case_sql(provisional, stage="n", prefix="provisional_")
+            was = group_case_sql(provisional, row="n", prefix="provisional_")
             cursor.execute(
                 f"""WITH s AS (UPDATE {table} n SET "group" = {case} WHERE n."group" <> {case}
                                RETURNING n.member_id, n.home_store_id, {was}, n."group")

@@ -80,7 +80,7 @@ def job_statement_settings() -> None:
       to a server crash loses both, and the re-run redoes the chunk; nothing outside the
       database depends on it. It saves a WAL flush wait per chunk.
     - jit off: compiling is paid anew in every chunk (and the threshold pass over the whole
-      stage crosses jit_above_cost), for simple scans and aggregates that gain little from it.
+      run's table crosses jit_above_cost), for simple scans and aggregates that gain little from it.
     - work_mem enough for the threshold sorts over a million members to stay in memory.
     """
     if is_postgres():

@@ -33,7 +33,7 @@ def run_table(run: RfmRun) -> Source:
 
 
 class Axis:
-    """One of R, F, M: its stage column, as an exactly comparable number, and its scale."""
+    """One of R, F, M: its column, as an exactly comparable number, and its scale."""
 
     def __init__(self, name: str, column: str, scale: int = 1):
         self.name, self.column, self.scale = name, column, scale
