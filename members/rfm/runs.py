@@ -157,7 +157,7 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
             dates_log(run)
         next_table_create(run)
         provisional = provisional_thresholds(run)
-        job.detail = {"provisional": _texts(provisional)}
+        job.detail = {"provisional": _texts(provisional), "compared_with": _text(_live_as_of())}
         job.save(update_fields=["detail"])
     return run
 
@@ -193,6 +193,20 @@ def _superseded_check(run: RfmRun) -> None:
         raise RuleViolation(
             "rfm_superseded",
             _("已有晚于 %(date)s 的分群，本次分群不再继续。") % {"date": run.business_date},
+        )
+
+
+def _live_check(run: RfmRun, job: JobRun) -> None:
+    """At the finish: the live MemberRfm is still the one the run's chunks read (the base's
+    figures, the groups its changes are recorded from). A later date's run that opened after
+    this one's measure and finished first has replaced it: the settle could no longer record
+    this run's changes, so it stops (its date can no longer be run: `_check_date`)."""
+    live = _text(_live_as_of())
+    if live != job.detail.get("compared_with"):
+        raise RuleViolation(
+            "rfm_live_replaced",
+            _("%(date)s 的分群开始后，%(live)s 的分群已经生效，本次分群不再继续。")
+            % {"date": run.business_date, "live": live},
         )
 
 
@@ -306,6 +320,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         if not job_run_advance(job, from_step=PREPARE, to_step=FINISH):
             return False
         sql.job_statement_settings()
+        _live_check(run, job)
         run.refresh_from_db()
         thresholds = Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
         settled = settle(run, thresholds, _provisional(job), changes=_has_previous(run))

@@ -150,6 +150,28 @@ def test_a_run_overtaken_mid_measure_stops_with_a_chinese_message(store_a, store
     assert MemberRfm.objects.first().as_of == AS_OF
 
 
+def test_a_run_whose_live_groups_were_replaced_before_its_finish_stops(store_a, store_b):
+    # given: a run from a base, measured and its thresholds taken; then a later date's run
+    # opens and finishes first, replacing the live groups its chunks compared with
+    people = population([store_a, store_b], members=6, seed=2)
+    rfm_regroup(business_date=FIRST)
+    buy(people[0], local(AS_OF - timedelta(days=1), 9), "900.00")
+    measure, prepare = [], []
+    rfm_regroup(business_date=AS_OF - timedelta(days=1), dispatch=measure.extend)
+    for chunk_id in measure:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=prepare.extend)
+    assert len(prepare) == 2
+    rfm_chunk_run(chunk_id=prepare[0], dispatch=runs.run_inline)
+    later = rfm_regroup(business_date=AS_OF)
+    assert later.base is None and later.finished_at
+    before = rfm_snapshot()
+    # when / then: the last chunk's finish stops, with a message, and writes nothing
+    with pytest.raises(RuleViolation, match="已经生效"):
+        rfm_chunk_run(chunk_id=prepare[1], dispatch=runs.run_inline)
+    assert not RfmRun.objects.get(business_date=AS_OF - timedelta(days=1)).finished_at
+    assert rfm_snapshot() == before
+
+
 def test_a_run_left_behind_by_a_later_date_takes_no_more_change_log_rows(store_a, store_b):
     # given: a run opened, not measured; a later date's run opens
     people = population([store_a, store_b], members=6, seed=2)
