@@ -40,7 +40,7 @@ from members.models import Member, MemberOrderChange, RfmRun
 
 from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
-from .groups import changes_sql, counts_sql, in_chunk
+from .groups import changes_sql, counts_json_sql, counts_sql, in_chunk
 from .next_table import next_table_name
 
 FIGURE_COLUMNS = (
@@ -111,9 +111,9 @@ def measure_chunk(
     differs from their group at that run.
 
     Returns the members written, with the chunk's group sizes per store (`counts`: rows of
-    [store id, group, members]) and the members measured from their orders (`measured`) as
-    its detail, which the finish adds up: kept on the chunk, they commit with its writes, and
-    parallel chunks never wait on one another's."""
+    [store id, members of each group], members.rfm.groups.counts_sql) and the members measured
+    from their orders (`measured`) as its detail, which the finish adds up: kept on the chunk,
+    they commit with its writes, and parallel chunks never wait on one another's."""
     values = {
         **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run)),
         **threshold_params(provisional),
@@ -142,8 +142,7 @@ def _statement_postgres(run: RfmRun, insert: str, *, changes: bool) -> str:
     ctes.append(f'w AS ({insert} RETURNING member_id, "group", home_store_id, order_count)')
     if changes:
         ctes.append(f"w_changes AS ({changes_sql('w')} RETURNING 1)")
-    as_json = "json_agg(json_build_array(store_id, to_group, n))::text"
-    counts = f"SELECT {as_json} FROM ({counts_sql('w')}) g"
+    counts = counts_json_sql("w")
     return f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM w), {measured}, ({counts})"
 
 
