@@ -49,9 +49,10 @@ def changes_sql(rows: str, *, group: str = '"group"', live_in_chunk: bool = True
 
 def counts_sql(rows: str) -> str:
     """The group sizes per store of the written `rows`, a row per store: (store_id, then the
-    members of each group in COUNTED_GROUPS' order). A row per store and group instead made the
-    chunk records' counts nine times as long, and the finish, which adds every chunk's up, spent
-    0.11-0.21 s on them at 1M members (bench/regroup.py)."""
+    members of each group in COUNTED_GROUPS' order): a ninth of the entries a row per store and
+    group took, in the chunk records and in the finish that adds every chunk's up, which reads
+    chunks x stores of them (at 20M members, 200 chunks of 1,500 stores: 300,000, not 2.7M). At
+    1M members the finish's sum took 0.11-0.14 s either way (bench/regroup.py)."""
     counts = ", ".join(
         f"count(*) FILTER (WHERE \"group\" = '{group}') AS n{position}"
         for position, group in enumerate(COUNTED_GROUPS, start=1)
