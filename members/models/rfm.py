@@ -299,8 +299,16 @@ class RfmGroupCountQuerySet(models.QuerySet):
 class RfmGroupCount(models.Model):
     """How many of a store's members were in each group at a run."""
 
-    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="group_counts")
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    # Written by a regroup's finish, 13,500 rows at a time for 1,500 stores, from its own run
+    # and the members' stores: no database-level foreign-key checks (as RfmGroupChange), which
+    # took 0.18 s of that insert at commit (scratch timing). Deletes still cascade, through the
+    # ORM.
+    run = models.ForeignKey(
+        RfmRun, on_delete=models.CASCADE, related_name="group_counts", db_constraint=False
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     group = models.CharField(_("客户群"), max_length=24, choices=RfmGroup)
     members = models.PositiveIntegerField(_("会员数"), default=0)
 
