@@ -192,7 +192,7 @@ REST_PARTS = {
     "provisional_thresholds": "provisional thresholds",
     "settle": "settle",
     "group_counts_write": "group counts",
-    "_member_rfm_swap": "swap",
+    "next_table_swap": "swap",
 }
 rest_seconds: dict[str, float] = {}
 
@@ -212,15 +212,16 @@ def rest_parts_timed() -> None:
 
 
 def step_times(as_of: datetime.date, total: float) -> str:
-    """Each chunk step's span, and the rest (opening and planning, thresholds, finish) with the
-    parts of it timed since the last call."""
+    """Each chunk step's span, and the rest (opening and planning, finish) with the parts of it
+    timed since the last call; the members whose provisional group the finish settled."""
     spans = sql(STEP_TIMES, [as_of])
     rest = total - sum(float(seconds) for _step, seconds in spans)
     parts = ", ".join(f"{REST_PARTS[name]} {s:.2f}" for name, s in rest_seconds.items())
     rest_seconds.clear()
-    return ", ".join(
-        [*(f"{step} {seconds:.2f} s" for step, seconds in spans), f"rest {rest:.2f} s ({parts})"]
-    )
+    settled = RfmRun.objects.get(business_date=as_of).job_run.detail.get("settled", 0)
+    steps = [f"{step} {seconds:.2f} s" for step, seconds in spans]
+    steps.append(f"rest {rest:.2f} s ({parts})")
+    return f"{', '.join(steps)}; {settled:,} members settled"
 
 
 def one_statement_timed(as_of: datetime.date, bound: int) -> float:

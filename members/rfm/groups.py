@@ -123,8 +123,8 @@ def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, chan
 def group_counts_write(run: RfmRun, *, step: str, settled: int) -> None:
     """The run's group sizes per store (RfmGroupCount): the counts of its chunks of `step`
     added up, with the settled members (`settle`) moved from their provisional group to their
-    group, in one statement; the chunks' counts are then emptied (up to stores x groups entries
-    a chunk, night after night, would otherwise pile up)."""
+    group, in one statement; the chunks' counts are then emptied (an entry per store a chunk,
+    night after night, would otherwise pile up)."""
     chunks = JobChunk.objects.filter(run_id=run.job_run_id, step=step)
     chunk = JobChunk._meta.db_table
     moved = (

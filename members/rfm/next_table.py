@@ -52,7 +52,7 @@ def next_table_create(run: RfmRun) -> None:
 
 
 def next_table_drop(run: RfmRun) -> None:
-    """Drop the run's table without swapping it in (a later run has already finished)."""
+    """Drop the run's table without swapping it in (an abandoned run: runs._abandoned_clear)."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_quoted(next_table_name(run))}")
 

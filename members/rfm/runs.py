@@ -49,6 +49,7 @@ from members.errors import RuleViolation
 from members.models import (
     Member,
     MemberRfm,
+    RfmGroupChange,
     RfmGroupCount,
     RfmRun,
     RfmSettings,
@@ -67,7 +68,7 @@ from .next_table import (
     next_table_name,
     next_table_swap,
 )
-from .thresholds import provisional_thresholds, thresholds_compute
+from .thresholds import provisional_thresholds, run_thresholds, thresholds_compute
 
 JOB = "members.rfm_regroup"
 MEASURE, PREPARE, FINISH = "measure", "prepare", "finish"
@@ -150,6 +151,7 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
     job = job_run_open(job=JOB, business_date=business_date)
     run = RfmRun.objects.filter(business_date=business_date).first()
     if run is None:
+        _abandoned_clear(business_date)
         run = RfmRun(business_date=business_date, job_run=job, **_settings_copy())
         run.base = None if anew else _base_for(run)
         run.save()
@@ -157,9 +159,19 @@ def _run_open(business_date: datetime.date, *, anew: bool) -> RfmRun:
             dates_log(run)
         next_table_create(run)
         provisional = provisional_thresholds(run)
-        job.detail = {"provisional": _texts(provisional), "compared_with": _text(_live_as_of())}
+        job.detail = {"provisional": _texts(provisional)}
         job.save(update_fields=["detail"])
     return run
+
+
+def _abandoned_clear(business_date: datetime.date) -> None:
+    """At a later date's opening, the runs left unfinished before it are abandoned: they can no
+    longer be resumed (`_check_date`) and do no more work (`_superseded_check`). Their group
+    changes go, which the migration matrix would otherwise read between two finished runs'
+    dates, and their own MemberRfm tables (the job records stay, failed or unfinished)."""
+    for run in RfmRun.objects.filter(finished_at__isnull=True, business_date__lt=business_date):
+        RfmGroupChange.objects.filter(business_date=run.business_date).delete()
+        next_table_drop(run)
 
 
 def _provisional(job: JobRun) -> Thresholds:
@@ -185,28 +197,16 @@ def _base_for(run: RfmRun) -> RfmRun | None:
 
 
 def _superseded_check(run: RfmRun) -> None:
-    """A run whose measure has not finished when a later date's run opens is left unfinished
-    (it cannot be resumed: `_check_date`): its measure chunks stop taking change-log rows. The
-    opening waits for those in progress (`sql.regroup_lock`)."""
+    """A run not finished when a later date's run opens is left unfinished (it cannot be
+    resumed: `_check_date`, and its records are cleared: `_abandoned_clear`): each of its
+    chunks, and its finish, stops here first, so that it takes no more change-log rows and
+    never swaps in a table after the later run has begun from the live one. The opening waits
+    for the chunks and the finish in progress (`sql.regroup_lock`), and they for it."""
     sql.regroup_lock(shared=True)
     if RfmRun.objects.filter(business_date__gt=run.business_date).exists():
         raise RuleViolation(
             "rfm_superseded",
             _("已有晚于 %(date)s 的分群，本次分群不再继续。") % {"date": run.business_date},
-        )
-
-
-def _live_check(run: RfmRun, job: JobRun) -> None:
-    """At the finish: the live MemberRfm is still the one the run's chunks read (the base's
-    figures, the groups its changes are recorded from). A later date's run that opened after
-    this one's measure and finished first has replaced it: the settle could no longer record
-    this run's changes, so it stops (its date can no longer be run: `_check_date`)."""
-    live = _text(_live_as_of())
-    if live != job.detail.get("compared_with"):
-        raise RuleViolation(
-            "rfm_live_replaced",
-            _("%(date)s 的分群开始后，%(live)s 的分群已经生效，本次分群不再继续。")
-            % {"date": run.business_date, "live": live},
         )
 
 
@@ -253,9 +253,9 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
     if delay := getattr(settings, "RFM_CHUNK_DELAY_SECONDS", 0):
         time.sleep(delay)
     sql.job_statement_settings()
+    _superseded_check(run)
     if chunk.step == PREPARE:
         return _thresholds_take(run) if chunk.lo == THRESHOLDS_PART[0] else _key_build(run)
-    _superseded_check(run)
     return measure_chunk(
         run,
         lo=chunk.lo,
@@ -320,10 +320,9 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         if not job_run_advance(job, from_step=PREPARE, to_step=FINISH):
             return False
         sql.job_statement_settings()
-        _live_check(run, job)
+        _superseded_check(run)
         run.refresh_from_db()
-        thresholds = Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
-        settled = settle(run, thresholds, _provisional(job), changes=_has_previous(run))
+        settled = settle(run, run_thresholds(run), _provisional(job), changes=_has_previous(run))
         measured = _measured(job)
         group_counts_write(run, step=MEASURE, settled=settled)
         settled_drop()
@@ -335,7 +334,7 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         )
         members = sum(groups.values())
         RfmRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), members=members)
-        _member_rfm_swap(run)
+        next_table_swap(run)
         run.refresh_from_db()
         detail = {**_detail(run, groups), "measured": measured, "settled": settled}
         job_run_finish(job, detail={**detail, "provisional": job.detail.get("provisional")})
@@ -353,18 +352,9 @@ def _measured(job: JobRun) -> int:
     return job.chunks.filter(step=MEASURE).aggregate(n=Sum(measured))["n"] or 0
 
 
-def _member_rfm_swap(run: RfmRun) -> None:
-    """This run's MemberRfm becomes the live one, unless a later date's run has finished first
-    (MemberRfm never goes back in time): its table is then dropped."""
-    if RfmRun.objects.finished().filter(business_date__gt=run.business_date).exists():
-        next_table_drop(run)
-    else:
-        next_table_swap(run)
-
-
 def _detail(run: RfmRun, groups: dict[str, int]) -> dict:
     return {
-        "thresholds": _texts(Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)),
+        "thresholds": _texts(run_thresholds(run)),
         "window_days": run.window_days,
         "members": run.members,
         "active_members": run.active_members,

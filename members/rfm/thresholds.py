@@ -73,11 +73,16 @@ def thresholds_compute(run: RfmRun, source: Source | None = None) -> tuple[Thres
     return Thresholds(**values), count
 
 
+def run_thresholds(run: RfmRun) -> Thresholds:
+    """The thresholds stored on a run."""
+    return Thresholds(r=run.r_threshold, f=run.f_threshold, m=run.m_threshold)
+
+
 def provisional_thresholds(run: RfmRun) -> Thresholds:
     """The thresholds the measure chunks take a run's provisional groups against: its base's,
     else those of a sample of the members (members.rfm.measure.sample_figures)."""
     if run.base_id:
-        return Thresholds(r=run.base.r_threshold, f=run.base.f_threshold, m=run.base.m_threshold)
+        return run_thresholds(run.base)
     with sql.local_time_zone():
         thresholds, _active = thresholds_compute(run, Source(*sample_figures(run)))
     return thresholds

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import F
 
 from members.errors import RuleViolation
-from members.models import MemberOrderChange, MemberRfm, Order, RfmRun
+from members.models import MemberOrderChange, MemberRfm, Order, RfmGroupChange, RfmRun
 from members.rfm import rfm_chunk_run, rfm_regroup, runs
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import (
@@ -23,6 +23,7 @@ from tests.members.rfm_helpers import (
     rfm_results_delete,
     rfm_settings,
     rfm_snapshot,
+    run_tables,
 )
 
 pytestmark = pytest.mark.django_db
@@ -150,26 +151,32 @@ def test_a_run_overtaken_mid_measure_stops_with_a_chinese_message(store_a, store
     assert MemberRfm.objects.first().as_of == AS_OF
 
 
-def test_a_run_whose_live_groups_were_replaced_before_its_finish_stops(store_a, store_b):
-    # given: a run from a base, measured and its thresholds taken; then a later date's run
-    # opens and finishes first, replacing the live groups its chunks compared with
+def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b):
+    # given: a run from a base, measured (its chunks recorded group changes) and its thresholds
+    # taken; then a later date's run opens
     people = population([store_a, store_b], members=6, seed=2)
     rfm_regroup(business_date=FIRST)
-    buy(people[0], local(AS_OF - timedelta(days=1), 9), "900.00")
+    overtaken = AS_OF - timedelta(days=1)
+    for member in people:
+        buy(member, local(overtaken, 9), "900.00")
     measure, prepare = [], []
-    rfm_regroup(business_date=AS_OF - timedelta(days=1), dispatch=measure.extend)
+    run = rfm_regroup(business_date=overtaken, dispatch=measure.extend)
     for chunk_id in measure:
         rfm_chunk_run(chunk_id=chunk_id, dispatch=prepare.extend)
     assert len(prepare) == 2
     rfm_chunk_run(chunk_id=prepare[0], dispatch=runs.run_inline)
-    later = rfm_regroup(business_date=AS_OF)
-    assert later.base is None and later.finished_at
-    before = rfm_snapshot()
-    # when / then: the last chunk's finish stops, with a message, and writes nothing
-    with pytest.raises(RuleViolation, match="已经生效"):
+    assert RfmGroupChange.objects.filter(business_date=overtaken).exists()
+    assert run_tables() == [f"members_memberrfm_next_{run.pk}"]
+    live = rfm_snapshot()["member_rfm"]
+    later = rfm_regroup(business_date=AS_OF, dispatch=lambda ids: None)
+    # then: its group changes (which the migration matrix would read) and its table are gone
+    assert not RfmGroupChange.objects.filter(business_date=overtaken).exists()
+    assert run_tables() == [f"members_memberrfm_next_{later.pk}"]
+    # and its last chunk's finish stops, with a message, and swaps nothing in
+    with pytest.raises(RuleViolation, match="不再继续"):
         rfm_chunk_run(chunk_id=prepare[1], dispatch=runs.run_inline)
-    assert not RfmRun.objects.get(business_date=AS_OF - timedelta(days=1)).finished_at
-    assert rfm_snapshot() == before
+    assert not RfmRun.objects.get(business_date=overtaken).finished_at
+    assert rfm_snapshot()["member_rfm"] == live
 
 
 def test_a_run_left_behind_by_a_later_date_takes_no_more_change_log_rows(store_a, store_b):
