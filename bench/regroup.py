@@ -1,7 +1,7 @@
 """Benchmark the nightly RFM regroup against one hand-written SQL statement (PostgreSQL).
 
     .venv/bin/python bench/regroup.py [--chunk-size 50000] [--growth 100000 1000000]
-        [--workers 1 2] [--no-full] [--repeat 3] [--next-night-orders 10000]
+        [--workers 1 2] [--no-full] [--repeat 5] [--next-night-orders 10000]
         [--next-night-refunds 500]
 
 On DATABASE_URL (default postgres://postgres@127.0.0.1:5432/siyu_bench, seeded by
@@ -13,9 +13,10 @@ about 0.1M orders, one holding about 1M, and all members:
   planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
-- prints where the time went: the measure chunks, the prepare chunks (the thresholds beside the
-  key and statistics of the run's table), and the rest (the opening and the finish), with the
-  date logging, provisional thresholds, settle, group counts and table swap in it;
+- prints where the time went: the measure chunks, the prepare chunks (the thresholds and the
+  settle beside the key, then the statistics of the run's table and the group counts), and the
+  rest (the opening and the finish), with the date logging, provisional thresholds, the settled
+  members' moves between the group counts and the table swap in it;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5). On all orders this is done `--repeat` times, regroup and
@@ -190,8 +191,7 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 REST_PARTS = {
     "dates_log": "date logging",
     "provisional_thresholds": "provisional thresholds",
-    "settle": "settle",
-    "group_counts_write": "group counts",
+    "group_moves_apply": "settled moves",
     "next_table_swap": "swap",
 }
 rest_seconds: dict[str, float] = {}
@@ -213,7 +213,7 @@ def rest_parts_timed() -> None:
 
 def step_times(as_of: datetime.date, total: float) -> str:
     """Each chunk step's span, and the rest (opening and planning, finish) with the parts of it
-    timed since the last call; the members whose provisional group the finish settled."""
+    timed since the last call; the members whose provisional group the settle changed."""
     spans = sql(STEP_TIMES, [as_of])
     rest = total - sum(float(seconds) for _step, seconds in spans)
     parts = ", ".join(f"{REST_PARTS[name]} {s:.2f}" for name, s in rest_seconds.items())
@@ -369,7 +369,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
+        default=5,
         help="regroup and statement pairs on all orders (the machine is shared: the median ratio)",
     )
     parser.add_argument("--next-night-orders", type=int, default=10_000)

@@ -176,7 +176,8 @@ def _threshold(value):
 def _brand_group_counts(run: RfmRun | None) -> list[tuple[str, int]]:
     if run is None:
         return []
-    rows = RfmGroupCount.objects.filter(run=run).values("group").annotate(n=Sum("members"))
+    rows = RfmGroupCount.objects.finished().filter(run=run)
+    rows = rows.values("group").annotate(n=Sum("members"))
     counts = {row["group"]: row["n"] for row in rows.order_by()}
     return [(label, counts.get(key, 0)) for key, label in RfmGroup.choices]
 

@@ -173,7 +173,8 @@ def _moves(user, date_from: date, date_to: date, place: Place) -> dict[tuple[str
 
 def _sizes_at(user, day: date, place: Place) -> dict[str, int]:
     rows = (
-        RfmGroupCount.objects.visible_to(user)
+        RfmGroupCount.objects.finished()
+        .visible_to(user)
         .filter(place.q(), run__business_date=day)
         .values("group")
         .annotate(members=Sum("members"))
@@ -274,7 +275,11 @@ def group_sizes_by_store(
     group_figures_check(user)
     columns = [(key, str(label)) for key, label in RfmGroup.choices]
     place = Place(store, store_group, region)
-    counts = RfmGroupCount.objects.visible_to(user).filter(place.q(), run__business_date=run_date)
+    counts = (
+        RfmGroupCount.objects.finished()
+        .visible_to(user)
+        .filter(place.q(), run__business_date=run_date)
+    )
     stores = list(
         Store.objects.visible_to(user)
         .filter(place.q(""), id__in=counts.values("store_id"))

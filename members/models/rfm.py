@@ -295,11 +295,16 @@ class RfmGroupCountQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(scope_q(user, store="store"))
 
+    def finished(self):
+        """The counts of finished runs: a run's are written before its finish moves the
+        settled members between them (members.rfm.runs)."""
+        return self.filter(run__finished_at__isnull=False)
+
 
 class RfmGroupCount(models.Model):
     """How many of a store's members were in each group at a run."""
 
-    # Written by a regroup's finish, 13,500 rows at a time for 1,500 stores, from its own run
+    # Written by a regroup's prepare step, 13,500 rows at a time for 1,500 stores, from its run
     # and the members' stores: no database-level foreign-key checks (as RfmGroupChange), which
     # took 0.18 s of that insert at commit (scratch timing). Deletes still cascade, through the
     # ORM.

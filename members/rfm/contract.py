@@ -106,6 +106,31 @@ def group_case_sql(thresholds: Thresholds, *, row: str, prefix: str = "") -> str
     )
 
 
+def groups_differ_sql(a: Thresholds, b: Thresholds, *, row: str) -> tuple[str | None, dict]:
+    """A SQL condition, with its parameters, true for every member row `row` whose group may
+    differ between thresholds `a` and `b`: those with a figure between an axis's two thresholds
+    (R and F by their whole parts, as `group_case_sql`), or over the one threshold an axis has
+    on one side only (the other's test is false). None: no group can differ."""
+    tests, params = [], {}
+    for axis, column, whole in (("r", "recency_days", True), ("f", "frequency", True),
+                                ("m", "monetary", False)):  # fmt: skip
+        ends = [getattr(a, axis), getattr(b, axis)]
+        if whole:
+            ends = [None if end is None else _whole(end) for end in ends]
+        if ends[0] == ends[1]:
+            continue
+        known = sorted(end for end in ends if end is not None)
+        names = [f"differ_{axis}_{i}" for i in range(len(known))]
+        params |= dict(zip(names, known, strict=True))
+        value = f"{row}.{column}"
+        if len(known) == 1:  # R: recent at or under it; F, M: high over it
+            test = f"{value} {'<=' if axis == 'r' else '>'} {_param(names[0])}"
+        else:
+            test = f"{value} > {_param(names[0])} AND {value} <= {_param(names[1])}"
+        tests.append(f"({test})")
+    return (" OR ".join(tests) or None), params
+
+
 def threshold_params(thresholds: Thresholds, prefix: str = "") -> dict:
     return {
         f"{prefix}r_whole": _whole(thresholds.r),

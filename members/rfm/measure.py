@@ -36,11 +36,11 @@ from django.db import connection
 
 from jobs.dates import local_day_start
 from jobs.services import ChunkDone
-from members.models import Member, MemberOrderChange, RfmRun
+from members.models import Member, MemberOrderChange, RfmGroup, RfmRun
 
 from . import sql
 from .contract import Thresholds, group_case_sql, threshold_params
-from .groups import changes_sql, counts_json_sql, counts_sql, in_chunk
+from .groups import COUNTED_GROUPS, changes_sql, counts_json_sql, counts_sql, in_chunk
 from .next_table import next_table_name
 
 FIGURE_COLUMNS = (
@@ -57,6 +57,8 @@ MEMBER_RFM_COLUMNS = ("as_of", '"group"', "home_store_id", *FIGURE_COLUMNS)
 ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
 CHANGE_LOG = MemberOrderChange._meta.db_table
 IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
+# Where a chunk's group counts per store hold the members with no counted order.
+NO_PURCHASE_POSITION = 1 + COUNTED_GROUPS.index(RfmGroup.NO_PURCHASE.value)
 # Members measured for the provisional thresholds of a run without a base, in SAMPLE_RANGES
 # id ranges spread over the members. At 1M members, 10 ranges of 2,000 members took an F
 # threshold of 6 for the run's 5, leaving 65,000 members to settle; 100 ranges of 200 took all
@@ -111,9 +113,10 @@ def measure_chunk(
     differs from their group at that run.
 
     Returns the members written, with the chunk's group sizes per store (`counts`: rows of
-    [store id, members of each group], members.rfm.groups.counts_sql) and the members measured
-    from their orders (`measured`) as its detail, which the finish adds up: kept on the chunk,
-    they commit with its writes, and parallel chunks never wait on one another's."""
+    [store id, members of each group], members.rfm.groups.counts_sql), its active members
+    (`active`, F >= 1) and the members measured from their orders (`measured`) as its detail,
+    which the later steps add up: kept on the chunk, they commit with its writes, and parallel
+    chunks never wait on one another's."""
     values = {
         **sql.params(run=run.pk, as_of=run.business_date, lo=lo, hi=hi, **measure_bounds(run)),
         **threshold_params(provisional),
@@ -122,28 +125,33 @@ def measure_chunk(
     with sql.local_time_zone(), connection.cursor() as cursor:
         if sql.is_postgres():
             cursor.execute(_statement_postgres(run, insert, changes=changes), values)
-            written, measured, counts = cursor.fetchone()
+            counts, active, measured = cursor.fetchone()
             counts = json.loads(counts or "[]")
         else:
-            written, measured, counts = _statements_sqlite(run, cursor, insert, values, changes)
-    return ChunkDone(rows=written, detail={"counts": counts, "measured": measured})
+            counts, active, measured = _statements_sqlite(run, cursor, insert, values, changes)
+    written = sum(sum(row[1:]) for row in counts)
+    if measured is None:  # measured anew: every member with a counted order
+        measured = written - sum(row[NO_PURCHASE_POSITION] for row in counts)
+    detail = {"counts": counts, "measured": measured, "active": int(active or 0)}
+    return ChunkDone(rows=written, detail=detail)
 
 
 def _statement_postgres(run: RfmRun, insert: str, *, changes: bool) -> str:
     """One statement: take the change log's rows of the range (`taken`, the same snapshot as
     the orders read), write the chunk's rows (`w`) and, from the rows written, their change
-    rows, their number, the members measured and the group counts (as JSON)."""
+    rows, group counts (as JSON) and active members; in a run from a base, the members measured
+    again."""
     ctes = [f"taken AS (DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE} RETURNING member_id)"]
     if run.base_id:
         ctes.append("touched AS MATERIALIZED (SELECT DISTINCT member_id FROM taken)")
         measured = "(SELECT count(*) FROM touched)"
     else:
-        measured = "(SELECT count(*) FROM w WHERE order_count > 0)"
-    ctes.append(f'w AS ({insert} RETURNING member_id, "group", home_store_id, order_count)')
+        measured = "NULL"
+    ctes.append(f'w AS ({insert} RETURNING member_id, "group", home_store_id, frequency)')
     if changes:
         ctes.append(f"w_changes AS ({changes_sql('w')} RETURNING 1)")
     counts = counts_json_sql("w")
-    return f"WITH {', '.join(ctes)} SELECT (SELECT count(*) FROM w), {measured}, ({counts})"
+    return f"WITH {', '.join(ctes)} SELECT g.counts, g.active, {measured} FROM ({counts}) g"
 
 
 def _statements_sqlite(run: RfmRun, cursor, insert: str, values: dict, changes: bool):
@@ -151,24 +159,20 @@ def _statements_sqlite(run: RfmRun, cursor, insert: str, values: dict, changes: 
     chunk's rows in the run's table, then the change log's rows of the range deleted (the
     insert holds the database's write lock until the chunk commits, so the log's rows it read
     are the ones deleted)."""
+    measured = None
     if run.base_id:
         logged = f"SELECT COUNT(DISTINCT member_id) FROM {CHANGE_LOG} WHERE {IN_RANGE}"
         cursor.execute(logged, values)
         measured = cursor.fetchone()[0]
     cursor.execute(f"WITH touched AS ({_touched_sql()}) {insert}", values)
-    cursor.execute("SELECT changes()")  # the driver counts no rows for WITH ... INSERT
-    written = cursor.fetchone()[0]
     table = connection.ops.quote_name(next_table_name(run))
     chunk_rows = f"(SELECT * FROM {table} WHERE {in_chunk('member_id')})"
-    if not run.base_id:
-        cursor.execute(f"SELECT COUNT(*) FROM {chunk_rows} r WHERE r.order_count > 0", values)
-        measured = cursor.fetchone()[0]
     if changes:
         cursor.execute(changes_sql(chunk_rows), values)
     cursor.execute(counts_sql(chunk_rows), values)
-    counts = [list(row) for row in cursor.fetchall()]
+    rows = cursor.fetchall()
     cursor.execute(f"DELETE FROM {CHANGE_LOG} WHERE {IN_RANGE}", values)
-    return written, measured, counts
+    return [list(row[:-1]) for row in rows], sum(row[-1] for row in rows), measured
 
 
 def _touched_sql() -> str:

@@ -49,9 +49,11 @@ class Axis:
 AXES = (Axis("r", "recency_days"), Axis("f", "frequency"), Axis("m", sql.cents("monetary"), 100))
 
 
-def thresholds_compute(run: RfmRun, source: Source | None = None) -> tuple[Thresholds, int]:
+def thresholds_compute(
+    run: RfmRun, source: Source | None = None, *, active: int | None = None
+) -> tuple[Thresholds, int]:
     """The run's thresholds and its number of active members, over `source` (the run's table
-    unless given).
+    unless given); `active`, when known, is that number (the measure chunks counted them).
 
     A fixed threshold was copied onto the run when it opened; median and mean are taken here,
     and are None when no member is active.
@@ -60,7 +62,7 @@ def thresholds_compute(run: RfmRun, source: Source | None = None) -> tuple[Thres
     means = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEAN]
     medians = [axis for axis in AXES if axis.method(run) == ThresholdMethod.MEDIAN]
     if sql.is_postgres():
-        count, totals, values = _one_pass(source, means, medians)
+        count, totals, values = _one_pass(source, means, medians, active)
     else:
         count, totals = _active_totals(source, means)
         values = {axis.name: _median(source, axis, count) if count else None for axis in medians}
@@ -89,25 +91,45 @@ def provisional_thresholds(run: RfmRun) -> Thresholds:
 
 
 def _one_pass(
-    source: Source, means: list[Axis], medians: list[Axis]
+    source: Source, means: list[Axis], medians: list[Axis], active: int | None = None
 ) -> tuple[int, dict[str, Decimal], dict[str, Decimal | None]]:
     """PostgreSQL, one pass over the active members: their number, the sums of `means`, and the
-    medians of `medians` by percentile_cont(0.5): the middle value, or the mean of the two middle
-    values. Exact: whole numbers (M in cents) as float8, and their halves, are represented
-    exactly in binary up to 2^52."""
+    medians of `medians`: the middle value, or the mean of the two middle values.
+
+    With their number known beforehand (`active`), the middle values themselves, by
+    percentile_disc at fractions that fall on their positions, sorting each figure in its own
+    type: at 1M members the pass took 0.27 s where percentile_cont's, which sorts float8, took
+    0.33 s (scratch timings, not a benchmark). Otherwise, and should the number differ,
+    percentile_cont(0.5). Exact either way: whole numbers (M in cents), and for percentile_cont
+    as float8 with their halves, represented exactly in binary up to 2^52."""
     sums = [f"SUM({axis.column})" for axis in means]
-    middles = [f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {axis.column})" for axis in medians]
+    if active:
+        offset, limit = middle_window(active)
+        fractions = [(position - 0.5) / active for position in (offset + 1, offset + limit)]
+        middle = "percentile_disc(%(fractions)s::float8[])"
+        params = {**source.params, "fractions": fractions}
+    else:
+        middle, params = "percentile_cont(0.5)", source.params
+    middles = [f"{middle} WITHIN GROUP (ORDER BY {axis.column})" for axis in medians]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(['COUNT(*)', *sums, *middles])} {source.active}", source.params
-        )
+        cursor.execute(f"SELECT {', '.join(['COUNT(*)', *sums, *middles])} {source.active}", params)
         count, *rest = cursor.fetchone()
+    if active and count != active:
+        return _one_pass(source, means, medians)
     totals = {axis.name: Decimal(total or 0) for axis, total in zip(means, rest, strict=False)}
     values = {
-        axis.name: None if middle is None else threshold_round(Decimal(middle) / axis.scale)
-        for axis, middle in zip(medians, rest[len(means) :], strict=True)
+        axis.name: None if found is None else _middle_value(found, axis)
+        for axis, found in zip(medians, rest[len(means) :], strict=True)
     }
     return count, totals, values
+
+
+def _middle_value(found, axis: Axis) -> Decimal:
+    """The median from percentile_cont's value, or from percentile_disc's two middle values (the
+    same one twice for an odd count)."""
+    if isinstance(found, list):
+        return median_of_middle([Decimal(value) / axis.scale for value in found])
+    return threshold_round(Decimal(found) / axis.scale)
 
 
 def _active_totals(source: Source, axes: list[Axis]) -> tuple[int, dict[str, Decimal]]:

@@ -11,7 +11,14 @@ from django.db import connection
 from django.db.models import F
 
 from members.errors import RuleViolation
-from members.models import MemberOrderChange, MemberRfm, Order, RfmGroupChange, RfmRun
+from members.models import (
+    MemberOrderChange,
+    MemberRfm,
+    Order,
+    RfmGroupChange,
+    RfmGroupCount,
+    RfmRun,
+)
 from members.rfm import rfm_chunk_run, rfm_regroup, runs
 from tests.members.factories import MemberFactory
 from tests.members.rfm_helpers import (
@@ -152,8 +159,8 @@ def test_a_run_overtaken_mid_measure_stops_with_a_chinese_message(store_a, store
 
 
 def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b):
-    # given: a run from a base, measured (its chunks recorded group changes) and its thresholds
-    # taken; then a later date's run opens
+    # given: a run from a base, measured (its chunks recorded group changes), its key and group
+    # counts built; then a later date's run opens
     people = population([store_a, store_b], members=6, seed=2)
     rfm_regroup(business_date=FIRST)
     overtaken = AS_OF - timedelta(days=1)
@@ -163,18 +170,23 @@ def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b
     run = rfm_regroup(business_date=overtaken, dispatch=measure.extend)
     for chunk_id in measure:
         rfm_chunk_run(chunk_id=chunk_id, dispatch=prepare.extend)
-    assert len(prepare) == 2
-    rfm_chunk_run(chunk_id=prepare[0], dispatch=runs.run_inline)
+    assert len(prepare) == 3
+    for chunk_id in prepare[1:]:
+        rfm_chunk_run(chunk_id=chunk_id, dispatch=runs.run_inline)
     assert RfmGroupChange.objects.filter(business_date=overtaken).exists()
+    assert RfmGroupCount.objects.filter(run=run).exists()
+    assert not RfmGroupCount.objects.finished().filter(run=run).exists()
     assert run_tables() == [f"members_memberrfm_next_{run.pk}"]
     live = rfm_snapshot()["member_rfm"]
     later = rfm_regroup(business_date=AS_OF, dispatch=lambda ids: None)
-    # then: its group changes (which the migration matrix would read) and its table are gone
+    # then: its group changes (which the migration matrix would read), its group counts and its
+    # table are gone
     assert not RfmGroupChange.objects.filter(business_date=overtaken).exists()
+    assert not RfmGroupCount.objects.filter(run=run).exists()
     assert run_tables() == [f"members_memberrfm_next_{later.pk}"]
-    # and its last chunk's finish stops, with a message, and swaps nothing in
+    # and its last chunk stops, with a message, and swaps nothing in
     with pytest.raises(RuleViolation, match="不再继续"):
-        rfm_chunk_run(chunk_id=prepare[1], dispatch=runs.run_inline)
+        rfm_chunk_run(chunk_id=prepare[0], dispatch=runs.run_inline)
     assert not RfmRun.objects.get(business_date=overtaken).finished_at
     assert rfm_snapshot()["member_rfm"] == live
 

@@ -245,9 +245,10 @@ class FailOnce:
         ("measure_chunk", 2),  # during measure
         ("thresholds_compute", 1),  # measure done, the thresholds chunk rolled back
         ("next_table_key", 1),  # the thresholds taken, the key chunk rolled back
-        ("settle", 1),  # thresholds taken and the key built, the finish rolled back
-        ("group_counts_write", 1),  # groups settled, the finish rolled back with them
-        ("next_table_swap", 1),  # counts written, the finish rolled back with them
+        ("settle", 1),  # the thresholds' chunk rolled back with them
+        ("group_counts_write", 1),  # the key's chunk rolled back with the key
+        ("group_moves_apply", 1),  # both prepare chunks done, the finish rolled back
+        ("next_table_swap", 1),  # settled members moved, the finish rolled back with them
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):
@@ -280,11 +281,14 @@ def test_one_pass_medians_equal_the_middle_values_in_order(store_a, store_b):
         source = thresholds.Source(
             f"SELECT recency_days, frequency, monetary FROM {MemberRfm._meta.db_table}", {}
         )
-        # when
+        # when: by percentile_cont, and by percentile_disc with the active members known
         axes = list(thresholds.AXES)
         one_pass = thresholds._one_pass(source, [], axes)[2]
+        known = thresholds._one_pass(source, [], axes, count)[2]
+        miscounted = thresholds._one_pass(source, [], axes, count + 1)[2]
         # then
         assert one_pass == {a.name: thresholds._median(source, a, count) for a in axes}
+        assert known == one_pass and miscounted == one_pass
         assert one_pass == {"r": run.r_threshold, "f": run.f_threshold, "m": run.m_threshold}
         rfm_results_delete()
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from members.errors import RuleViolation
-from members.models import RfmGroup
+from members.models import RfmGroup, RfmGroupCount
 from members.selectors_rfm import (
     NEW,
     default_migration_dates,
@@ -244,3 +244,14 @@ def test_group_sizes_per_store_of_a_run(manager_a, hq_admin, timeline, stores):
     assert own.totals == row.counts
     assert len(everyone.stores) == 2 and everyone.more_stores
     assert sum(everyone.totals) == sum(1 for g in timeline.values() if g[2] is not None)
+
+
+def test_the_group_sizes_of_an_unfinished_run_are_not_shown(hq_admin, store_a):
+    # given: a run whose prepare step has written its group counts, not yet finished (its finish
+    # moves the settled members between them)
+    run = RfmRunFactory(business_date=date(2026, 7, 1), finished_at=None)
+    RfmGroupCount.objects.create(run=run, store=store_a, group=RfmGroup.IMPORTANT_VALUE, members=3)
+    # when
+    sizes = group_sizes_by_store(user=hq_admin, run_date=run.business_date)
+    # then
+    assert sizes.stores == [] and not any(sizes.totals)
