@@ -13,10 +13,10 @@ about 0.1M orders, one holding about 1M, and all members:
   planned member-id ranges are narrowed to the prefix), once per `--workers` count: 1 runs the
   chunks one after another (the command), N runs them on N threads with their own database
   connections, as N Celery workers would share a run;
-- prints where the time went: the measure chunks, the prepare chunks (the thresholds and the
-  settle beside the key, then the statistics of the run's table and the group counts), and the
-  rest (the opening and the finish), with the date logging, provisional thresholds, the settled
-  members' moves between the group counts and the table swap in it;
+- prints where the time went: the measure chunks, the prepare chunks (the thresholds, the
+  settle and the group counts beside the key, then the statistics of the run's table), and the
+  rest (the opening and the finish), with the date logging, provisional thresholds and table
+  swap in it;
 - times one statement computing the same groups into an UNLOGGED scratch table
   (WITH ... percentile_cont ... CASE), asserts the same group sizes per store and group, and
   prints the ratio (target <= 1.5). On all orders this is done `--repeat` times, regroup and
@@ -191,7 +191,6 @@ WHERE r.business_date = %s GROUP BY c.step ORDER BY min(c.started_at)
 REST_PARTS = {
     "dates_log": "date logging",
     "provisional_thresholds": "provisional thresholds",
-    "group_moves_apply": "settled moves",
     "next_table_swap": "swap",
 }
 rest_seconds: dict[str, float] = {}

@@ -74,21 +74,18 @@ def counts_json_sql(rows: str) -> str:
     )
 
 
-def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, changes: bool):
+def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, changes: bool) -> int:
     """Give every member of the run's table the group its figures have at the run's
     `thresholds`, in the transaction of the prepare chunk that took them: the rows whose
     provisional group (at the `provisional` thresholds the chunks wrote them with) differs take
     their group in one pass (over the rows whose group may differ, `groups_differ_sql`: at 1M
-    members, 0.09 s instead of 0.11 s; none when the thresholds are the same), through the work
-    table SETTLED (member, store, provisional group, group), dropped at the end; with
-    `changes`, their change rows are written again.
-
-    Returns the members settled and their moves per store, rows of [store id, change in the
-    members of each group] in the chunks' counts form (`counts_sql`), which the finish adds to
-    the chunks' counts (`group_counts_write`)."""
+    members, 0.09 s instead of 0.11 s; none when the thresholds are the same), and go to the
+    work table SETTLED (member, store, provisional group, group); with `changes`, their change
+    rows are written again. Returns the members settled; `group_counts_write` reads the work
+    table, `settled_drop` drops it."""
     differ, differ_params = groups_differ_sql(thresholds, provisional, row="n")
     if differ is None:
-        return 0, []
+        return 0
     table = connection.ops.quote_name(next_table_name(run))
     case = group_case_sql(thresholds, row="n")
     values = {
@@ -127,86 +124,51 @@ def settle(run: RfmRun, thresholds: Thresholds, provisional: Thresholds, *, chan
                     WHERE member_id IN (SELECT member_id FROM {SETTLED})"""
             )
         settled = max(cursor.rowcount, 0)
-        moves = []
-        if settled:
-            if changes:
-                cursor.execute(
-                    f"""DELETE FROM members_rfmgroupchange
-                        WHERE business_date = {sql.date_param("as_of")}
-                          AND member_id IN (SELECT member_id FROM {SETTLED})""",
-                    values,
-                )
-                cursor.execute(changes_sql(SETTLED, group="to_group", live_in_chunk=False), values)
-            cursor.execute(_moves_sql())
-            moves = [list(row) for row in cursor.fetchall()]
-        cursor.execute(f"DROP TABLE {SETTLED}")
-    return settled, moves
+        if settled and changes:
+            cursor.execute(
+                f"""DELETE FROM members_rfmgroupchange
+                    WHERE business_date = {sql.date_param("as_of")}
+                      AND member_id IN (SELECT member_id FROM {SETTLED})""",
+                values,
+            )
+            cursor.execute(changes_sql(SETTLED, group="to_group", live_in_chunk=False), values)
+    return settled
 
 
-def _moves_sql() -> str:
-    """The settled members' moves per store (SETTLED), as `counts_sql` rows: each group gains
-    the members settled into it and loses those settled out of it."""
-    moves = ", ".join(
-        f"count(*) FILTER (WHERE to_group = '{group}')"
-        f" - count(*) FILTER (WHERE from_group = '{group}')"
-        for group in COUNTED_GROUPS
+def group_counts_write(run: RfmRun, *, step: str, settled: int) -> None:
+    """The run's group sizes per store (RfmGroupCount): the counts of its chunks of `step`
+    added up, with the settled members (`settle`) moved from their provisional group to their
+    group, in one statement. Readers see them once the run has finished
+    (RfmGroupCount.objects.finished); the finish empties the chunks' details."""
+    chunk = JobChunk._meta.db_table
+    moved = (
+        f""" UNION ALL SELECT home_store_id, from_group, -1 FROM {SETTLED}
+             UNION ALL SELECT home_store_id, to_group, 1 FROM {SETTLED}"""
+        if settled
+        else ""
     )
-    return f"SELECT home_store_id, {moves} FROM {SETTLED} GROUP BY home_store_id"
-
-
-def group_counts_write(run: RfmRun, *, step: str) -> None:
-    """The run's group sizes per store (RfmGroupCount): the counts its chunks of `step` kept,
-    added up in one statement (the finish empties the chunks' details). Readers see them once
-    the run has finished (RfmGroupCount.objects.finished)."""
+    positions = " UNION ALL ".join(
+        f"SELECT {position} AS position, '{group}' AS grp"
+        for position, group in enumerate(COUNTED_GROUPS, start=1)
+    )
     query = f"""
         INSERT INTO members_rfmgroupcount (run_id, store_id, "group", members)
-        SELECT %(run)s, store_id, grp, n FROM ({_chunk_counts_sql()}) counted WHERE n > 0
+        SELECT %(run)s, store_id, grp, SUM(n)
+        FROM (
+            SELECT CAST(x.value ->> 0 AS bigint) AS store_id, g.grp,
+                   CAST(x.value ->> g.position AS integer) AS n
+            FROM {chunk} c CROSS JOIN {sql.json_array_items("c.detail", "counts")} x
+            CROSS JOIN ({positions}) g
+            WHERE c.run_id = %(job)s AND c.step = %(step)s
+            {moved}
+        ) counted
+        GROUP BY store_id, grp
+        HAVING SUM(n) > 0
     """
     with connection.cursor() as cursor:
         cursor.execute(query, {"run": run.pk, "job": run.job_run_id, "step": step})
 
 
-def group_moves_apply(run: RfmRun, *, step: str) -> None:
-    """Move the settled members between the run's group sizes (`group_counts_write`): the
-    moves per store its chunks of `step` kept (`settle`) added, a size made up, one emptied
-    deleted."""
-    moves, count = _chunk_counts_sql(), "members_rfmgroupcount"
-    values = {"run": run.pk, "job": run.job_run_id, "step": step}
-
-    def same(alias: str) -> str:
-        return (
-            f"{alias}.run_id = %(run)s AND {alias}.store_id = m.store_id"
-            f' AND {alias}."group" = m.grp'
-        )
-
+def settled_drop() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {count} SET members = {count}.members + m.n FROM ({moves}) m"
-            f" WHERE {same(count)} AND m.n <> 0",
-            values,
-        )
-        cursor.execute(
-            f"""INSERT INTO {count} (run_id, store_id, "group", members)
-                SELECT %(run)s, m.store_id, m.grp, m.n FROM ({moves}) m
-                WHERE m.n > 0 AND NOT EXISTS (SELECT 1 FROM {count} c WHERE {same("c")})""",
-            values,
-        )
-        cursor.execute(f"DELETE FROM {count} WHERE run_id = %(run)s AND members = 0", values)
-
-
-def _chunk_counts_sql() -> str:
-    """Per store and group, the sum of the counts (or moves) kept by the chunks of step
-    %(step)s of job run %(job)s, rows of [store id, each group's members] (`counts_sql`)."""
-    chunk = JobChunk._meta.db_table
-    positions = " UNION ALL ".join(
-        f"SELECT {position} AS position, '{group}' AS grp"
-        for position, group in enumerate(COUNTED_GROUPS, start=1)
-    )
-    return f"""
-        SELECT CAST(x.value ->> 0 AS bigint) AS store_id, g.grp,
-               SUM(CAST(x.value ->> g.position AS integer)) AS n
-        FROM {chunk} c CROSS JOIN {sql.json_array_items("c.detail", "counts")} x
-        CROSS JOIN ({positions}) g
-        WHERE c.run_id = %(job)s AND c.step = %(step)s
-        GROUP BY CAST(x.value ->> 0 AS bigint), g.grp
-    """
+        cursor.execute(f"DROP TABLE IF EXISTS {SETTLED}")

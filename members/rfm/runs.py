@@ -7,11 +7,11 @@
    member of its range to the run's table with a provisional group, with the group changes
    since the last finished run and its group sizes per store kept on its chunk record
    (members.rfm.measure).
-3. `prepare`, three chunks: the thresholds over the run's table, stored on the run, and the
-   groups settled (members.rfm.groups); the table's primary key; its planner statistics and the
-   group counts (RfmGroupCount) added up from the measure chunks'.
-4. When both are done, one caller wins the advance to `finish`: the settled members moved
-   between the group counts, the run's totals, the table swapped in, the job run finished.
+3. `prepare`, three chunks: the thresholds over the run's table, stored on the run, the groups
+   settled (members.rfm.groups) and the group counts (RfmGroupCount) added up from the measure
+   chunks' and the settle's; the table's primary key; its planner statistics.
+4. When all are done, one caller wins the advance to `finish`: the run's totals, the table
+   swapped in, the job run finished.
 
 A chunk's writes commit with its `finished` mark and the finish commits as one, so a run killed
 anywhere and re-run ends as a clean run would. `dispatch` sends chunk ids to be run: in-process
@@ -58,7 +58,7 @@ from members.models import (
 
 from . import sql
 from .contract import Thresholds
-from .groups import group_counts_write, group_moves_apply, settle
+from .groups import group_counts_write, settle, settled_drop
 from .measure import CHANGE_LOG, dates_log, measure_chunk
 from .next_table import (
     STORE_LOG,
@@ -73,14 +73,14 @@ from .thresholds import provisional_thresholds, run_thresholds, thresholds_compu
 JOB = "members.rfm_regroup"
 MEASURE, PREPARE, FINISH = "measure", "prepare", "finish"
 # The prepare step's three chunks (as (lo, hi): a chunk is a range), dispatched in this order:
-# the thresholds over the run's table and the settle; the table's primary key; its planner
-# statistics and the group counts. Two workers run the first beside the other two, one after
-# the other. The settle's update and the key's build wait for one another (their locks
-# conflict), the statistics wait for the key; the thresholds' sorts take longer than the build,
-# so the settle seldom waits. At 1M members, two workers, the settle and the counts took
-# 0.11-0.12 s and 0.09-0.10 s of every run in the finish; with the key, the statistics and the
-# counts in one chunk, the settle waited for its commit: prepare took 0.64 s (bench/regroup.py).
-THRESHOLDS_PART, KEY_PART, SIZES_PART = (0, 1), (1, 2), (2, 3)
+# the thresholds over the run's table, the settle and the group counts; the table's primary
+# key; its planner statistics. Two workers run the first beside the other two, one after the
+# other. The settle's update and the key's build wait for one another (their locks conflict),
+# the statistics wait for the key; the thresholds' sorts take longer than the build, so the
+# settle seldom waits. At 1M members, two workers, the settle and the counts took 0.11-0.12 s
+# and 0.09-0.10 s of every run in the finish; with the statistics in the key's chunk, the settle
+# waited for its commit (bench/regroup.py).
+THRESHOLDS_PART, KEY_PART, STATISTICS_PART = (0, 1), (1, 2), (2, 3)
 # Member ids per chunk unless the caller says otherwise (settings.RFM_CHUNK_SIZE).
 DEFAULT_CHUNK_SIZE = 100_000
 
@@ -174,12 +174,15 @@ def _abandoned_clear(business_date: datetime.date) -> None:
     """At a later date's opening, the runs left unfinished before it are abandoned: they can no
     longer be resumed (`_check_date`) and do no more work (`_superseded_check`). Their group
     changes go, which the migration matrix would otherwise read between two finished runs'
-    dates, their group counts, and their own MemberRfm tables (the job records stay, failed or
-    unfinished)."""
+    dates, their group counts, and their own MemberRfm tables; their job runs are marked failed,
+    saying which date took over (the records stay, for the admin's history)."""
     for run in RfmRun.objects.filter(finished_at__isnull=True, business_date__lt=business_date):
         RfmGroupChange.objects.filter(business_date=run.business_date).delete()
         RfmGroupCount.objects.filter(run=run).delete()
         next_table_drop(run)
+        abandoned = _("%(later)s 的分群已开始，本次（%(date)s）分群不再继续。")
+        error = abandoned % {"later": business_date, "date": run.business_date}
+        job_run_fail(JobRun(pk=run.job_run_id), error=error)
 
 
 def _provisional(job: JobRun) -> Thresholds:
@@ -263,7 +266,11 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
     sql.job_statement_settings()
     _superseded_check(run)
     if chunk.step == PREPARE:
-        prepare = {THRESHOLDS_PART: _thresholds_take, KEY_PART: _key_build, SIZES_PART: _sizes_take}
+        prepare = {
+            THRESHOLDS_PART: _thresholds_take,
+            KEY_PART: _key_build,
+            STATISTICS_PART: _statistics_take,
+        }
         return prepare[(chunk.lo, chunk.hi)](run)
     return measure_chunk(
         run,
@@ -276,8 +283,9 @@ def _chunk_work(run: RfmRun, chunk: JobChunk) -> ChunkDone:
 
 def _thresholds_take(run: RfmRun) -> ChunkDone:
     """The run's thresholds and active members, over its table, stored on the run; then every
-    member's group settled at them. The settled members and their moves per store (`counts`)
-    are the chunk's detail, for the finish."""
+    member's group settled at them, and the run's group counts added up from the measure
+    chunks' and the settle's moves. The members settled are the chunk's detail, for the
+    finish."""
     thresholds, active = thresholds_compute(run, active=_measure_sum(run.job_run, "active"))
     RfmRun.objects.filter(pk=run.pk).update(
         r_threshold=thresholds.r,
@@ -287,8 +295,10 @@ def _thresholds_take(run: RfmRun) -> ChunkDone:
     )
     run.refresh_from_db(fields=["r_threshold", "f_threshold", "m_threshold"])
     provisional = _provisional(run.job_run)
-    settled, moves = settle(run, run_thresholds(run), provisional, changes=_has_previous(run))
-    return ChunkDone(rows=active, detail={"counts": moves, "settled": settled})
+    settled = settle(run, run_thresholds(run), provisional, changes=_has_previous(run))
+    group_counts_write(run, step=MEASURE, settled=settled)
+    settled_drop()
+    return ChunkDone(rows=active, detail={"settled": settled})
 
 
 def _key_build(run: RfmRun) -> ChunkDone:
@@ -297,12 +307,10 @@ def _key_build(run: RfmRun) -> ChunkDone:
     return ChunkDone(rows=0, detail={})
 
 
-def _sizes_take(run: RfmRun) -> ChunkDone:
+def _statistics_take(run: RfmRun) -> ChunkDone:
     """The run's table's planner statistics (the settle changes a few groups at most; the
-    previews read the table as soon as it is live), and the run's group counts from the measure
-    chunks' (the finish moves the settled members between them)."""
+    previews read the table as soon as it is live)."""
     sql.table_analyze(next_table_name(run))
-    group_counts_write(run, step=MEASURE)
     return ChunkDone(rows=0, detail={})
 
 
@@ -332,7 +340,7 @@ def _prepare_begin(run: RfmRun, job: JobRun) -> bool:
     with transaction.atomic():
         if not job_run_advance(job, from_step=MEASURE, to_step=PREPARE):
             return False
-        job_chunks_plan(job, step=PREPARE, ranges=[THRESHOLDS_PART, KEY_PART, SIZES_PART])
+        job_chunks_plan(job, step=PREPARE, ranges=[THRESHOLDS_PART, KEY_PART, STATISTICS_PART])
     return True
 
 
@@ -344,7 +352,6 @@ def _finish(run: RfmRun, job: JobRun) -> bool:
         _superseded_check(run)
         run.refresh_from_db()
         measured, settled = _measure_sum(job, "measured"), _settled(job)
-        group_moves_apply(run, step=PREPARE)
         # The chunks' counts, an entry per store a chunk, would otherwise pile up night after
         # night.
         job.chunks.update(detail={})

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
+from jobs.models import JobRun, JobStatus
 from members.errors import RuleViolation
 from members.models import (
     MemberOrderChange,
@@ -159,8 +160,8 @@ def test_a_run_overtaken_mid_measure_stops_with_a_chinese_message(store_a, store
 
 
 def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b):
-    # given: a run from a base, measured (its chunks recorded group changes), its key and group
-    # counts built; then a later date's run opens
+    # given: a run from a base, measured (its chunks recorded group changes), its thresholds,
+    # group counts and key taken; then a later date's run opens
     people = population([store_a, store_b], members=6, seed=2)
     rfm_regroup(business_date=FIRST)
     overtaken = AS_OF - timedelta(days=1)
@@ -171,7 +172,7 @@ def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b
     for chunk_id in measure:
         rfm_chunk_run(chunk_id=chunk_id, dispatch=prepare.extend)
     assert len(prepare) == 3
-    for chunk_id in prepare[1:]:
+    for chunk_id in prepare[:2]:
         rfm_chunk_run(chunk_id=chunk_id, dispatch=runs.run_inline)
     assert RfmGroupChange.objects.filter(business_date=overtaken).exists()
     assert RfmGroupCount.objects.filter(run=run).exists()
@@ -184,9 +185,13 @@ def test_a_run_overtaken_before_its_finish_is_cleared_and_stops(store_a, store_b
     assert not RfmGroupChange.objects.filter(business_date=overtaken).exists()
     assert not RfmGroupCount.objects.filter(run=run).exists()
     assert run_tables() == [f"members_memberrfm_next_{later.pk}"]
+    # and its job run shows it failed, saying which date took over
+    job = JobRun.objects.get(pk=run.job_run_id)
+    assert job.status == JobStatus.FAILED
+    assert f"{AS_OF} 的分群已开始" in job.error and str(overtaken) in job.error
     # and its last chunk stops, with a message, and swaps nothing in
     with pytest.raises(RuleViolation, match="不再继续"):
-        rfm_chunk_run(chunk_id=prepare[0], dispatch=runs.run_inline)
+        rfm_chunk_run(chunk_id=prepare[2], dispatch=runs.run_inline)
     assert not RfmRun.objects.get(business_date=overtaken).finished_at
     assert rfm_snapshot()["member_rfm"] == live
 

@@ -246,9 +246,9 @@ class FailOnce:
         ("thresholds_compute", 1),  # measure done, the thresholds chunk rolled back
         ("next_table_key", 1),  # the thresholds taken, the key chunk rolled back
         ("settle", 1),  # the thresholds' chunk rolled back with them
-        ("group_counts_write", 1),  # the key's chunk rolled back with the key
-        ("group_moves_apply", 1),  # both prepare chunks done, the finish rolled back
-        ("next_table_swap", 1),  # settled members moved, the finish rolled back with them
+        ("group_counts_write", 1),  # groups settled, the thresholds' chunk rolled back
+        ("_statistics_take", 1),  # the key built, the statistics' chunk rolled back
+        ("next_table_swap", 1),  # every prepare chunk done, the finish rolled back
     ],
 )
 def test_interrupted_run_resumes_and_ends_as_a_clean_run(chain, monkeypatch, step_function, at):

@@ -247,8 +247,7 @@ def test_group_sizes_per_store_of_a_run(manager_a, hq_admin, timeline, stores):
 
 
 def test_the_group_sizes_of_an_unfinished_run_are_not_shown(hq_admin, store_a):
-    # given: a run whose prepare step has written its group counts, not yet finished (its finish
-    # moves the settled members between them)
+    # given: a run whose prepare step has written its group counts, not yet finished
     run = RfmRunFactory(business_date=date(2026, 7, 1), finished_at=None)
     RfmGroupCount.objects.create(run=run, store=store_a, group=RfmGroup.IMPORTANT_VALUE, members=3)
     # when
