@@ -296,8 +296,8 @@ class RfmGroupCountQuerySet(models.QuerySet):
         return self.filter(scope_q(user, store="store"))
 
     def finished(self):
-        """The counts of finished runs: a run's are written before its finish moves the
-        settled members between them (members.rfm.runs)."""
+        """The counts of finished runs: a run's are written in its prepare step, before it
+        finishes (members.rfm.runs)."""
         return self.filter(run__finished_at__isnull=False)
 
 

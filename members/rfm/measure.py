@@ -56,7 +56,7 @@ FIGURE_COLUMNS = (
 MEMBER_RFM_COLUMNS = ("as_of", '"group"', "home_store_id", *FIGURE_COLUMNS)
 ZERO_WHEN_NONE = {"frequency", "monetary", "order_count", "total_spent"}
 CHANGE_LOG = MemberOrderChange._meta.db_table
-IN_RANGE = "member_id >= %(lo)s AND member_id < %(hi)s"
+IN_RANGE = in_chunk("member_id")
 # Where a chunk's group counts per store hold the members with no counted order.
 NO_PURCHASE_POSITION = 1 + COUNTED_GROUPS.index(RfmGroup.NO_PURCHASE.value)
 # Members measured for the provisional thresholds of a run without a base, in SAMPLE_RANGES
@@ -166,7 +166,7 @@ def _statements_sqlite(run: RfmRun, cursor, insert: str, values: dict, changes: 
         measured = cursor.fetchone()[0]
     cursor.execute(f"WITH touched AS ({_touched_sql()}) {insert}", values)
     table = connection.ops.quote_name(next_table_name(run))
-    chunk_rows = f"(SELECT * FROM {table} WHERE {in_chunk('member_id')})"
+    chunk_rows = f"(SELECT * FROM {table} WHERE {IN_RANGE})"
     if changes:
         cursor.execute(changes_sql(chunk_rows), values)
     cursor.execute(counts_sql(chunk_rows), values)

@@ -5,11 +5,11 @@ each row twice (the new version, and the index entries of both), left a million 
 vacuum every night, and let readers see a half-regrouped chain while the chunks ran. Instead the
 measure chunks fill a table of the run's own, with MemberRfm's columns and no index
 (`members_memberrfm_next_<run id>`, created when the run opens); once they are done its primary
-key is built (`next_table_key`) and the table analysed, beside the thresholds; the finish settles
-the groups, builds MemberRfm's secondary indexes (it has none at present: MemberRfm.Meta says
-why; one would need its statistics taken after it), drops the live table and renames the new
-one into its place, in the finish's transaction. Readers see the previous run's table, whole,
-until that commit, and this run's after.
+key is built (`next_table_key`) and the table analysed, beside the thresholds and the settle
+(members.rfm.runs, the prepare step); the finish builds MemberRfm's secondary indexes (it has
+none at present: MemberRfm.Meta says why; one would need its statistics taken after it), drops
+the live table and renames the new one into its place, in the finish's transaction. Readers
+see the previous run's table, whole, until that commit, and this run's after.
 
 The primary key is built after the fill, in one sort, on PostgreSQL: kept during the fill, every
 chunk's insert paid for it row by row. At 1M members, two workers, the step that filled the

@@ -182,7 +182,7 @@ def test_any_provisional_thresholds_settle_to_the_runs_groups(chain, monkeypatch
     # when: their chunks write every group against far-off ones instead
     monkeypatch.setattr(runs, "provisional_thresholds", lambda run: provisional)
     run = nights()
-    # then: the finish settles them to the same groups, group changes and group counts
+    # then: the settle gives them the same groups, group changes and group counts
     assert run.job_run.detail["settled"] > 0
     assert rfm_snapshot() == expected
     members = Member.objects.values_list("home_store", "rfm__group")
